@@ -1,0 +1,39 @@
+# Every command of the README. Each target creates the virtual environment
+# (.venv) first if it is missing or older than requirements.txt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+IMPL   ?= gan_assignment/gan_pytorch.py
+
+.PHONY: help setup demo check test stubs refs clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv and install requirements.txt
+
+demo: setup  ## the main job: run every check against the reference solutions
+	$(PY) -m checks --impl solutions/gan_pytorch.py
+
+check: setup  ## check your functions (IMPL=path/to/gan_pytorch.py checks another file)
+	$(PY) -m checks --impl $(IMPL)
+
+test: setup  ## the project's tests
+	$(PY) -m pytest
+
+stubs: setup  ## regenerate gan_assignment/gan_pytorch.py from solutions/
+	$(PY) -m tools.release
+
+refs: setup  ## regenerate checks/reference_answers.npz from solutions/
+	$(PY) -m tools.make_reference
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

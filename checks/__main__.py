@@ -1,0 +1,5 @@
+import sys
+
+from checks.runner import main
+
+sys.exit(main())

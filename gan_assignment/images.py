@@ -1,0 +1,48 @@
+"""Converting and showing MNIST images (provided)."""
+
+import math
+
+import numpy as np
+import torch
+
+
+def preprocess_img(x):
+    """Map pixel values from [0, 1] (what torchvision gives) to [-1, 1] (what Tanh outputs)."""
+    return 2 * x - 1.0
+
+
+def deprocess_img(x):
+    """Map pixel values from [-1, 1] back to [0, 1] for display."""
+    return (x + 1.0) / 2.0
+
+
+def show_images(images, title=None, save_to=None):
+    """Show a square grid of 28x28 images and return the matplotlib figure.
+
+    images: tensor or array of shape (N, 784), (N, 28, 28) or (N, 1, 28, 28),
+        with values in [-1, 1] (generator output) or [0, 1] (real data).
+    title: optional text above the grid.
+    save_to: optional path; the grid is also written there as a PNG.
+    """
+    import matplotlib.pyplot as plt  # imported here: importing this module stays cheap
+
+    if isinstance(images, torch.Tensor):
+        images = images.detach().cpu().numpy()
+    images = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    if images.min() < 0:  # generator output lives in [-1, 1]
+        images = deprocess_img(images)
+    side = int(math.isqrt(images.shape[1]))
+    cols = math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / cols)
+
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + (0.4 if title else 0)),
+                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img in zip(axes.flat, images):
+        ax.imshow(img.reshape(side, side), cmap="gray", vmin=0.0, vmax=1.0)
+    if title:
+        fig.suptitle(title)
+    if save_to is not None:
+        fig.savefig(save_to, dpi=100, bbox_inches="tight")
+    return fig

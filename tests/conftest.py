@@ -1,0 +1,53 @@
+"""Shared helpers: write variants of the solution file and check them."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from checks.reference import ReferenceAnswers
+from checks.runner import run_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION_FILE = ROOT / "solutions" / "gan_pytorch.py"
+STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
+
+
+@pytest.fixture(scope="session")
+def reference():
+    return ReferenceAnswers()
+
+
+def function_span(source, name):
+    """(first, last) line index of the top-level function `name` in `source`."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node.lineno - 1, node.end_lineno
+    raise KeyError(f"no function {name} in the solution")
+
+
+def edit_function(source, name, old, new):
+    """Replace `old` by `new` inside function `name`; `old` must occur there exactly once."""
+    lines = source.splitlines(keepends=True)
+    first, last = function_span(source, name)
+    body = "".join(lines[first:last])
+    assert body.count(old) == 1, f"the solution's {name} no longer contains {old!r} exactly once: update the test"
+    return "".join(lines[:first]) + body.replace(old, new) + "".join(lines[last:])
+
+
+def replace_function(source, name, code):
+    """Replace the whole definition of function `name` by `code`."""
+    lines = source.splitlines(keepends=True)
+    first, last = function_span(source, name)
+    return "".join(lines[:first]) + code.strip("\n") + "\n" + "".join(lines[last:])
+
+
+@pytest.fixture
+def check_source(tmp_path, reference):
+    """check_source(source, name) -> the Result of checking function `name` of that source."""
+    def run(source, name, time_limit=60):
+        path = tmp_path / "gan_pytorch.py"
+        path.write_text(source)
+        [result] = run_checks(path, [name], reference=reference, time_limit=time_limit)
+        return result
+    return run
