@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 IMPL   ?= gan_assignment/gan_pytorch.py
 
-.PHONY: help setup demo check test stubs refs clean
+.PHONY: help setup train demo check test stubs refs clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,7 +19,10 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed  ## create .venv and install requirements.txt
 
-demo: setup  ## the main job: run every check against the reference solutions
+train: setup  ## the main job: run the instructor notebook on the solutions; figures go to outputs/
+	GAN_IMPL=solutions/gan_pytorch.py $(PY) -m tools.run_notebook solutions/GAN.ipynb
+
+demo: setup  ## run every check against the reference solutions
 	$(PY) -m checks --impl solutions/gan_pytorch.py
 
 check: setup  ## check your functions (IMPL=path/to/gan_pytorch.py checks another file)
@@ -28,7 +31,7 @@ check: setup  ## check your functions (IMPL=path/to/gan_pytorch.py checks anothe
 test: setup  ## the project's tests
 	$(PY) -m pytest
 
-stubs: setup  ## regenerate gan_assignment/gan_pytorch.py from solutions/
+stubs: setup  ## regenerate the student files (gan_pytorch.py, notebooks/GAN.ipynb) from solutions/
 	$(PY) -m tools.release
 
 refs: setup  ## regenerate checks/reference_answers.npz from solutions/

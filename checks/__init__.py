@@ -4,6 +4,7 @@
     from checks import check   # in a notebook: check("sample_noise")
 """
 
-from checks.runner import STUDENT_FUNCTIONS, check, run_checks
+from checks.minmax import check_minmax
+from checks.runner import STUDENT_FUNCTIONS, NotReady, check, require, run_checks, student_module
 
-__all__ = ["STUDENT_FUNCTIONS", "check", "run_checks"]
+__all__ = ["STUDENT_FUNCTIONS", "NotReady", "check", "check_minmax", "require", "run_checks", "student_module"]

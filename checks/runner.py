@@ -6,11 +6,14 @@
 
 In a notebook: `from checks import check; check("sample_noise")`. The file is
 read afresh on every run, so edits are checked without restarting anything.
+Set GAN_IMPL=path/to/gan_pytorch.py to make that path the default everywhere
+(the instructor notebook runs on the solutions so).
 """
 
 import argparse
 import importlib.util
 import itertools
+import os
 import signal
 import sys
 import threading
@@ -26,7 +29,7 @@ from checks.functions import CHECKS
 from checks.reference import REFERENCE_FILE, CheckFailure, ReferenceAnswers
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_IMPL = ROOT / "gan_assignment" / "gan_pytorch.py"
+STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
 STUDENT_FUNCTIONS = list(CHECKS)
 TIME_LIMIT = 60  # seconds per function: far above a correct answer's, well below a student's patience
 
@@ -83,8 +86,19 @@ def load_impl(path):
     return module
 
 
-def run_checks(impl_path=DEFAULT_IMPL, names=None, reference=None, time_limit=TIME_LIMIT):
+def implementation_path():
+    """The file being worked on: $GAN_IMPL if set (instructors run the solutions so), else the student file."""
+    return Path(os.environ.get("GAN_IMPL") or STUDENT_FILE).resolve()
+
+
+def student_module():
+    """Import the student functions afresh from implementation_path(): the latest edits count."""
+    return load_impl(implementation_path())
+
+
+def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT):
     """Check each function in `names` (default: all) of the file `impl_path`; return Results."""
+    impl_path = impl_path or implementation_path()
     names = list(names or STUDENT_FUNCTIONS)
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
@@ -161,7 +175,7 @@ def _time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def check(*names, impl=DEFAULT_IMPL):
+def check(*names, impl=None):
     """Check the named functions (default: all) and print one line each; True if all pass.
 
     Meant for notebooks: `check("sample_noise")`.
@@ -172,17 +186,32 @@ def check(*names, impl=DEFAULT_IMPL):
     return all(r.passed for r in results)
 
 
+class NotReady(Exception):
+    """Training needs functions that do not pass their checks yet."""
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        return str(self).splitlines()
+
+
+def require(*names, impl=None):
+    """Stop a notebook cell, with a short message, unless all the named functions pass."""
+    failing = [r for r in run_checks(impl, names) if not r.passed]
+    if failing:
+        raise NotReady("This cell needs these functions to pass their checks first:\n"
+                       + "\n".join(f"  {r.status:<16} {r.name}" for r in failing))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m checks",
         description="Check the GAN assignment's functions against the reference answers.")
     parser.add_argument("functions", nargs="*", metavar="FUNCTION",
                         help=f"which functions to check (default: all): {', '.join(STUDENT_FUNCTIONS)}")
-    parser.add_argument("--impl", default=str(DEFAULT_IMPL),
-                        help="the file to check (default: gan_assignment/gan_pytorch.py)")
+    parser.add_argument("--impl", default=None,
+                        help="the file to check (default: $GAN_IMPL, else gan_assignment/gan_pytorch.py)")
     args = parser.parse_args(argv)
 
-    impl = Path(args.impl)
+    impl = Path(args.impl) if args.impl else implementation_path()
     if not impl.is_file():
         print(f"error: {impl} does not exist", file=sys.stderr)
         return 2

@@ -5,9 +5,10 @@ networks, optimisers and loss functions you wrote.
 """
 
 import math
+import os
+import sys
 
 import torch
-from tqdm.auto import tqdm
 
 from gan_assignment.config import BATCH_SIZE, IMAGE_SIZE, NOISE_DIM, SHOW_EVERY
 from gan_assignment.images import preprocess_img
@@ -49,7 +50,7 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     snapshots = []
     iter_count = 0
     total = num_epochs * _full_batches(loader_train, batch_size)
-    with tqdm(total=total, desc="training", unit="it") as bar:
+    with _progress_bar(total) as bar:
         for _ in range(num_epochs):
             for x, _ in loader_train:
                 if len(x) != batch_size:
@@ -83,6 +84,15 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     history["d_loss"] = torch.stack(d_losses).cpu().tolist() if d_losses else []
     history["g_loss"] = torch.stack(g_losses).cpu().tolist() if g_losses else []
     return snapshots
+
+
+def _progress_bar(total):
+    # A widget in Jupyter, text elsewhere; GAN_PROGRESS=text forces text (headless notebook runs).
+    if os.environ.get("GAN_PROGRESS") == "text":
+        from tqdm import tqdm
+        return tqdm(total=total, desc="training", unit="it", mininterval=2, file=sys.stderr)
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc="training", unit="it")
 
 
 def _noise(batch_size, dim, device):

@@ -13,6 +13,7 @@ here; nothing is typed in by hand. Keys:
 - <loss>_<argument>, <loss>_output, <loss>_grad_<argument>: each loss on fixed
   inputs, with its gradient.
 - optimizer_*: the settings of the optimiser get_optimizer returns.
+- minmax_digest: a digest of the min-max table (the notebook's inline question).
 """
 
 import argparse
@@ -24,6 +25,7 @@ import torch.nn as nn
 
 from checks.reference import (BATCH, NETWORKS, PARAM_LAYERS, REFERENCE_FILE, WEIGHTS_SEED,
                               load_fixed_weights, param_layers, signature, trace)
+from checks.minmax import STEPS, table_digest
 from checks.runner import load_impl
 from tools.release import ROOT, SOLUTION_FILE
 
@@ -110,6 +112,18 @@ def loss_answers(solution, name, gen):
     return answers
 
 
+def minmax_trajectory(steps=STEPS):
+    """x and y after each step of alternating updates on f(x, y) = x * y from (1, 1), step size 1:
+    y ascends first (df/dy = x), then x descends with the new y (df/dx = y)."""
+    x, y, xs, ys = 1, 1, [], []
+    for _ in range(steps):
+        y = y + x
+        x = x - y
+        xs.append(x)
+        ys.append(y)
+    return xs, ys
+
+
 def build_reference(solution):
     """All reference answers, computed by the module `solution`."""
     torch.manual_seed(0)
@@ -131,6 +145,8 @@ def build_reference(solution):
     answers["bce_loss_extreme_target"] = np.array(EXTREME_TARGETS)
     answers["bce_loss_extreme_output"] = np.float64(
         solution.bce_loss(x, torch.tensor(EXTREME_TARGETS, dtype=torch.float64)).item())
+
+    answers["minmax_digest"] = np.array(table_digest(*minmax_trajectory()))
 
     optimizer = solution.get_optimizer(nn.Linear(3, 2))
     group = optimizer.param_groups[0]

@@ -11,8 +11,12 @@ NotImplementedError, keeping the indentation, the signature and the docstring
 around it. The same delimiters are used in the notebooks, so one mechanism
 releases both.
 
-    python -m tools.release            # rewrite gan_assignment/gan_pytorch.py
-    python -m tools.release --check    # exit 1 if the committed stub is stale
+In notebooks, a region in a code cell outside any function becomes
+`# YOUR CODE HERE` (the student edits the lines around it), and a region in a
+markdown cell becomes an answer placeholder. Outputs are cleared.
+
+    python -m tools.release            # rewrite the student files
+    python -m tools.release --check    # exit 1 if a committed student file is stale
 """
 
 import argparse
@@ -23,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_FILE = ROOT / "solutions" / "gan_pytorch.py"
 STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
+SOLUTION_NOTEBOOK = ROOT / "solutions" / "GAN.ipynb"
+STUDENT_NOTEBOOK = ROOT / "notebooks" / "GAN.ipynb"
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -51,26 +57,69 @@ def solution_regions(lines):
         raise ReleaseError(f"line {begin + 1}: {BEGIN} is never closed")
 
 
-def _stub(indent, function):
-    what = f"{function} is" if function else "this is"
+MARKDOWN_STUB = "*Write your answer here.*\n"
+
+
+def _stub(indent, function, markdown):
+    if markdown:
+        return [MARKDOWN_STUB]
+    if function is None:
+        return [f"{indent}# YOUR CODE HERE\n"]
     return [
         f"{indent}# TODO: your code here (the docstring above says what to do).\n",
-        f'{indent}raise NotImplementedError("{what} not implemented yet")\n',
+        f'{indent}raise NotImplementedError("{function} is not implemented yet")\n',
     ]
 
 
-def strip_solutions(text):
-    """Return `text` with every solution region replaced by a NotImplementedError stub."""
+def strip_solutions(text, markdown=False):
+    """Return `text` with every solution region replaced by a stub.
+
+    Inside a function the stub raises NotImplementedError; elsewhere it is a
+    `# YOUR CODE HERE` comment, or (markdown=True) an answer placeholder.
+    """
     lines = text.splitlines(keepends=True)
     out, last = [], 0
     for begin, end in solution_regions(lines):
         out.extend(lines[last:begin])
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        function = next((m.group(1) for m in map(_DEF.match, reversed(lines[:begin])) if m), None)
-        out.extend(_stub(indent, function))
+        function = _enclosing_function(lines[:begin], indent)
+        out.extend(_stub(indent, function, markdown))
         last = end + 1
     out.extend(lines[last:])
     return "".join(out)
+
+
+def _enclosing_function(lines_before, indent):
+    """The name of the innermost `def` above that the region is indented under, if any."""
+    for line in reversed(lines_before):
+        match = _DEF.match(line)
+        if match and len(line) - len(line.lstrip()) < len(indent):
+            return match.group(1)
+    return None
+
+
+def release_notebook(notebook):
+    """The student version of an nbformat notebook (a new object; outputs cleared)."""
+    import copy
+
+    student = copy.deepcopy(notebook)
+    for cell in student.cells:
+        cell.source = strip_solutions(cell.source, markdown=cell.cell_type == "markdown")
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return student
+
+
+def student_versions():
+    """{student file: its wanted text}, for every file made from a solution."""
+    import nbformat
+
+    notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
+    return {
+        STUDENT_FILE: strip_solutions(SOLUTION_FILE.read_text()),
+        STUDENT_NOTEBOOK: nbformat.writes(release_notebook(notebook)) + "\n",
+    }
 
 
 def solution_lines(text):
@@ -90,17 +139,17 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the student file differs from what would be generated")
     args = parser.parse_args(argv)
-    wanted = strip_solutions(SOLUTION_FILE.read_text())
-    rel = STUDENT_FILE.relative_to(ROOT)
-    if args.check:
-        if STUDENT_FILE.read_text() != wanted:
-            print(f"{rel} is out of date: run `make stubs`.", file=sys.stderr)
-            return 1
-        print(f"{rel} is up to date.")
-        return 0
-    STUDENT_FILE.write_text(wanted)
-    print(f"wrote {rel} from {SOLUTION_FILE.relative_to(ROOT)}")
-    return 0
+    stale = 0
+    for path, wanted in student_versions().items():
+        rel = path.relative_to(ROOT)
+        if args.check:
+            if not path.exists() or path.read_text() != wanted:
+                print(f"{rel} is out of date: run `make stubs`.", file=sys.stderr)
+                stale += 1
+        else:
+            path.write_text(wanted)
+            print(f"wrote {rel}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""MNIST (or Fashion-MNIST) through torchvision, with the classic split (provided).
+
+Where the data lives, first match wins:
+- the `data_dir` argument;
+- the environment variable GAN_DATA_DIR;
+- `data/` in the project folder.
+
+torchvision downloads the files there on first use. Offline, copy the four
+IDX files (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
+`t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`, gzipped or not)
+into any folder and pass it as `local_files` (or set GAN_DATA_FROM): they are
+unpacked where torchvision looks, and nothing is downloaded.
+"""
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+from gan_assignment.config import BATCH_SIZE, NUM_TRAIN, NUM_VAL
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DATASETS = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+class DataUnavailable(RuntimeError):
+    """The data set is neither on disk nor downloadable; the message says what to do."""
+
+    def _render_traceback_(self):  # IPython shows just the message, not a traceback
+        return [f"DataUnavailable: {self}"]
+
+
+def data_dir(path=None):
+    return Path(path or os.environ.get("GAN_DATA_DIR") or PROJECT_DIR / "data")
+
+
+def load_dataset(name="mnist", root=None, train=True, local_files=None):
+    """The torchvision data set `name` ('mnist' or 'fashion'); images as (1, 28, 28) tensors in [0, 1]."""
+    import torchvision
+    import torchvision.transforms as T
+
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    root = data_dir(root)
+    cls = getattr(torchvision.datasets, DATASETS[name])
+    local_files = local_files or os.environ.get("GAN_DATA_FROM")
+    if local_files:
+        _unpack_local_copy(Path(local_files), root / DATASETS[name] / "raw")
+    try:
+        return cls(str(root), train=train, download=True, transform=T.ToTensor())
+    except Exception as e:  # noqa: BLE001 - torchvision raises several kinds when offline
+        raw = root / DATASETS[name] / "raw"
+        raise DataUnavailable(
+            f"could not load {DATASETS[name]} from {raw} nor download it ({type(e).__name__}: {e}).\n"
+            f"Offline? Copy the four IDX files ({', '.join(f + '.gz' for f in IDX_FILES)}) into a folder "
+            "and set GAN_DATA_FROM=/that/folder (or pass local_files=...); or point GAN_DATA_DIR at a "
+            f"folder that already holds {DATASETS[name]}/raw/.") from None
+
+
+def _unpack_local_copy(source, raw):
+    """Put the IDX files from `source` into torchvision's `raw` folder, uncompressed."""
+    raw.mkdir(parents=True, exist_ok=True)
+    for stem in IDX_FILES:
+        target = raw / stem
+        if target.exists():
+            continue
+        if (source / stem).exists():
+            shutil.copyfile(source / stem, target)
+        elif (source / f"{stem}.gz").exists():
+            with gzip.open(source / f"{stem}.gz", "rb") as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            raise DataUnavailable(f"{source} has no {stem} or {stem}.gz")
+
+
+def classic_loaders(dataset, batch_size=BATCH_SIZE, num_train=NUM_TRAIN, num_val=NUM_VAL):
+    """The classic split: the first `num_train` images for training, the next `num_val` held out.
+
+    Returns (loader_train, loader_val). Like the classic assignment, batches come
+    in a fixed order (no shuffling), so runs are comparable.
+    """
+    from torch.utils.data import DataLoader, Subset
+
+    num_train = min(num_train, len(dataset))
+    train = Subset(dataset, range(num_train))
+    val = Subset(dataset, range(num_train, min(num_train + num_val, len(dataset))))
+    return (DataLoader(train, batch_size=batch_size, shuffle=False),
+            DataLoader(val, batch_size=batch_size, shuffle=False))

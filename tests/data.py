@@ -1,0 +1,36 @@
+"""Real data for offline tests: never committed, found beside the project or installed by .ci/run."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+MNIST_TEST_SPLIT = ROOT.parent / "shared" / "data" / "mnist-test"       # the real MNIST test split
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")                # Debian's dataset-fashion-mnist
+
+
+def require_data(path, how):
+    """`path` if it holds data; otherwise fail in CI (it must be there) and skip elsewhere."""
+    if path.is_dir() and any(path.glob("*-ubyte*")):
+        return path
+    message = f"{path} is missing: {how}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def mnist_stand_in(tmp_path):
+    """A folder of MNIST IDX files where the real test split stands in for the training split.
+
+    torchvision's MNIST wants all four files; offline we only have the 10,000 test
+    digits, which is plenty for quick runs on real handwriting.
+    """
+    source = require_data(MNIST_TEST_SPLIT, "the shared MNIST test split (../shared/data) is not beside the project")
+    folder = tmp_path / "mnist-idx"
+    folder.mkdir()
+    for kind in ("images-idx3", "labels-idx1"):
+        for split in ("train", "t10k"):
+            (folder / f"{split}-{kind}-ubyte.gz").symlink_to(source / f"t10k-{kind}-ubyte.gz")
+    return folder

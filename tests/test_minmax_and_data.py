@@ -1,0 +1,61 @@
+"""The min-max check, and loading real data through torchvision."""
+
+import pytest
+import torchvision
+
+from checks.minmax import minmax_status
+from gan_assignment.data import DataUnavailable, classic_loaders, load_dataset
+from tests.data import FASHION_MNIST, mnist_stand_in, require_data
+from tools.make_reference import minmax_trajectory
+
+
+def test_minmax_accepts_the_right_table_as_ints_or_floats():
+    xs, ys = minmax_trajectory()
+    assert minmax_status(xs, ys)[0] == "PASS"
+    assert minmax_status([float(v) for v in xs], [float(v) for v in ys])[0] == "PASS"
+
+
+@pytest.mark.parametrize("change", ["swap x and y", "one value off", "y and x updated simultaneously"])
+def test_minmax_rejects_a_wrong_table(change):
+    xs, ys = minmax_trajectory()
+    if change == "swap x and y":
+        xs, ys = ys, xs
+    elif change == "one value off":
+        xs = xs[:-1] + [xs[-1] + 1]
+    else:  # the classic mistake: x uses the old y
+        x, y, xs, ys = 1, 1, [], []
+        for _ in range(6):
+            x, y = x - y, y + x
+            xs.append(x)
+            ys.append(y)
+    status, message = minmax_status(xs, ys)
+    assert status == "FAIL" and "first y moves UP" in message
+
+
+def test_minmax_unanswered_and_malformed():
+    assert minmax_status([None] * 6, [None] * 6)[0] == "NOT ANSWERED"
+    assert "exactly 6" in minmax_status([1] * 5, [1] * 6)[1]
+    assert minmax_status(["a"] * 6, [1] * 6)[0] == "FAIL"
+
+
+def test_fashion_mnist_loads_through_torchvision_with_the_classic_split(tmp_path):
+    source = require_data(FASHION_MNIST, "apt-get install dataset-fashion-mnist")
+    dataset = load_dataset("fashion", root=tmp_path, local_files=source)
+    assert len(dataset) == 60000
+    image, _ = dataset[0]
+    assert image.shape == (1, 28, 28) and 0 <= float(image.min()) and float(image.max()) <= 1
+    train, val = classic_loaders(dataset)
+    assert len(train.dataset) == 50000 and len(val.dataset) == 5000
+    assert next(iter(train))[0].shape == (128, 1, 28, 28)
+
+
+def test_real_mnist_digits_load_through_torchvision(tmp_path):
+    dataset = load_dataset("mnist", root=tmp_path / "data", local_files=mnist_stand_in(tmp_path))
+    assert len(dataset) == 10000 and dataset[0][1] == 7   # the first test digit is a 7
+
+
+def test_a_failed_download_says_how_to_use_a_local_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # refused at once
+    monkeypatch.delenv("GAN_DATA_FROM", raising=False)
+    with pytest.raises(DataUnavailable, match="GAN_DATA_FROM"):
+        load_dataset("mnist", root=tmp_path)
