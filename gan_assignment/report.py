@@ -70,6 +70,11 @@ def plot_losses(history, equilibrium=None, title=None, save_to=None):
         d_eq, g_eq = equilibrium
         ax.axhline(d_eq, color="tab:blue", linestyle="--", linewidth=1, label=f"D at equilibrium ({d_eq:.3f})")
         ax.axhline(g_eq, color="tab:orange", linestyle="--", linewidth=1, label=f"G at equilibrium ({g_eq:.3f})")
+    # A few early spikes would squash the curves: show the range most values live in.
+    values = np.concatenate([np.asarray(history[k], dtype=np.float64) for k in ("d_loss", "g_loss")])
+    if len(values):
+        top = max(np.percentile(values, 99.5), *(equilibrium or (0,))) * 1.15
+        ax.set_ylim(0, top)
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
     ax.legend(fontsize=8, loc="upper right")
