@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 IMPL   ?= gan_assignment/gan_pytorch.py
 
-.PHONY: help setup train demo check test stubs refs clean
+.PHONY: help setup train notebook demo check test stubs refs clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -20,7 +20,10 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed  ## create .venv and install requirements.txt
 
 train: setup  ## the main job: run the instructor notebook on the solutions; figures go to outputs/
-	GAN_IMPL=solutions/gan_pytorch.py $(PY) -m tools.run_notebook solutions/GAN.ipynb
+	GAN_IMPL=$(CURDIR)/solutions/gan_pytorch.py $(PY) -m tools.run_notebook solutions/GAN.ipynb
+
+notebook: setup  ## open the student notebook in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/GAN.ipynb
 
 demo: setup  ## run every check against the reference solutions
 	$(PY) -m checks --impl solutions/gan_pytorch.py

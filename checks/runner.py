@@ -87,8 +87,15 @@ def load_impl(path):
 
 
 def implementation_path():
-    """The file being worked on: $GAN_IMPL if set (instructors run the solutions so), else the student file."""
-    return Path(os.environ.get("GAN_IMPL") or STUDENT_FILE).resolve()
+    """The file being worked on: $GAN_IMPL if set (instructors run the solutions so), else the student file.
+
+    A relative GAN_IMPL is taken from the current folder if it exists there, else
+    from the project folder (a notebook's kernel runs in the notebook's folder).
+    """
+    path = Path(os.environ.get("GAN_IMPL") or STUDENT_FILE)
+    if not path.is_absolute() and not path.exists():
+        path = ROOT / path
+    return path.resolve()
 
 
 def student_module():

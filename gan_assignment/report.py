@@ -48,10 +48,7 @@ def show_snapshots(snapshots, iterations, title=None, save_to=None):
         ax.set_title(f"iter {it}", fontsize=9)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    if save_to is not None:
-        fig.savefig(save_to, dpi=100, bbox_inches="tight")
-    return fig
+    return _finish(fig, save_to)
 
 
 def plot_losses(history, equilibrium=None, title=None, save_to=None):
@@ -80,6 +77,11 @@ def plot_losses(history, equilibrium=None, title=None, save_to=None):
     ax.legend(fontsize=8, loc="upper right")
     if title:
         ax.set_title(title)
+    return _finish(fig, save_to)
+
+
+def _finish(fig, save_to):
+    """Lay the figure out and, if asked, save it as a PNG (every figure a notebook shows is kept)."""
     fig.tight_layout()
     if save_to is not None:
         fig.savefig(save_to, dpi=100, bbox_inches="tight")

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from checks.runner import STUDENT_FUNCTIONS, run_checks
+from checks.runner import STUDENT_FUNCTIONS, implementation_path, run_checks
 from tests.conftest import ROOT, SOLUTION_FILE, STUDENT_FILE, edit_function, replace_function
 
 SOLUTION = SOLUTION_FILE.read_text()
@@ -114,3 +114,12 @@ def test_edits_are_seen_without_restarting(tmp_path):
     assert run_checks(path, ["generator_loss"])[0].status == "NOT IMPLEMENTED"
     path.write_text(SOLUTION)
     assert run_checks(path, ["generator_loss"])[0].status == "PASS"
+
+
+def test_gan_impl_chooses_the_file_and_may_be_relative_to_the_project(monkeypatch, tmp_path):
+    monkeypatch.delenv("GAN_IMPL", raising=False)
+    assert implementation_path() == STUDENT_FILE
+    monkeypatch.chdir(tmp_path)  # e.g. a notebook kernel running in another folder
+    monkeypatch.setenv("GAN_IMPL", "solutions/gan_pytorch.py")
+    assert implementation_path() == SOLUTION_FILE
+    assert all(r.passed for r in run_checks(names=["generator_loss"]))

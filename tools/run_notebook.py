@@ -66,7 +66,8 @@ def main(argv=None):
     try:
         run_notebook(args.notebook, out, timeout=args.timeout)
     except CellExecutionError as e:
-        print(f"\nA cell failed; the notebook up to there is in {out}.\n{str(e)[-2000:]}", file=sys.stderr)
+        print(f"\nA cell failed with {e.ename}: {e.evalue}\nThe notebook up to there, outputs included, "
+              f"is in {out}.", file=sys.stderr)
         return 1
     print(f"\nDone in {time.perf_counter() - start:.0f} s. Executed notebook: {out}")
     print(f"Figures: {Path(os.environ.get('GAN_OUTPUT_DIR', ROOT / 'outputs'))}/<data set>/*.png")
