@@ -5,6 +5,7 @@
 """
 
 from checks.minmax import check_minmax
-from checks.runner import STUDENT_FUNCTIONS, NotReady, check, require, run_checks, student_module
+from checks.runner import STUDENT_FUNCTIONS, check, implementation_path, require, run_checks, student_module
 
-__all__ = ["STUDENT_FUNCTIONS", "NotReady", "check", "check_minmax", "require", "run_checks", "student_module"]
+__all__ = ["STUDENT_FUNCTIONS", "check", "check_minmax", "implementation_path", "require", "run_checks",
+           "student_module"]

@@ -15,7 +15,7 @@ import math
 import torch
 import torch.nn as nn
 
-from checks.reference import BATCH, NETWORKS, CheckFailure, load_fixed_weights, param_layers, signature, trace
+from checks.reference import NETWORKS, CheckFailure, load_fixed_weights, param_layers, signature, trace
 
 TOLERANCE = 1e-5
 
@@ -101,7 +101,7 @@ def _check_network(impl, ref, name):
     expected_count = int(ref[f"{name}_param_count"])
     layers = _match_layers(model, expected_layers, call, got_count, expected_count)
 
-    checksum = load_fixed_weights(layers)
+    checksum = load_fixed_weights(layers, ref.weights_seed)
     if not math.isclose(checksum, float(ref[f"{name}_weights_checksum"]), rel_tol=1e-9):
         raise RuntimeError("the fixed test weights differ from those the reference file was made with "
                            "(a different PyTorch random generator?); ask your instructor")
@@ -121,7 +121,7 @@ def _check_network(impl, ref, name):
             _fail(f"running {call} on a batch of shape ({shape}) raised {type(e).__name__}: {e}"
                   + (" (the network must work for any batch size N)" if "size" in str(e) or "shape" in str(e) else ""))
         _compare_layer_inputs(ref, name, expected_layers, between, seen, shape)
-        _compare_output(name, expected_layers, between, out, expected_out, shape)
+        _compare_output(name, expected_layers, between, out, expected_out, shape, ref.batch)
 
 
 def _match_layers(model, expected, call, got_count, expected_count):
@@ -155,13 +155,13 @@ def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape):
                   f"(relative error {error:.1e}).\n    {where} the reference applies: {between[i] or 'nothing'}")
 
 
-def _compare_output(name, expected_layers, between, out, expected, shape):
+def _compare_output(name, expected_layers, between, out, expected, shape, batch):
     if name in ("discriminator", "dc_classifier"):
-        ok_shapes = {(BATCH, 1), (BATCH,)}
-        wanted = f"({BATCH}, 1)"
+        ok_shapes = {(batch, 1), (batch,)}
+        wanted = f"({batch}, 1)"
     else:
-        ok_shapes = {(BATCH, 784)}
-        wanted = f"({BATCH}, 784): flatten the images at the end"
+        ok_shapes = {(batch, 784)}
+        wanted = f"({batch}, 784): flatten the images at the end"
     if tuple(out.shape) not in ok_shapes:
         _fail(f"on input ({shape}), the output has shape {tuple(out.shape)}, expected {wanted}")
     error = relative_difference(out.reshape(expected.shape), expected)
@@ -226,7 +226,7 @@ def check_ls_generator_loss(impl, ref):
 def _check_loss(impl, ref, name, arg_names, hint=None):
     """Value and gradient of a loss on fixed inputs, shaped (N,) and (N, 1)."""
     expected = float(ref[f"{name}_output"])
-    for shape in ((BATCH,), (BATCH, 1)):
+    for shape in ((ref.batch,), (ref.batch, 1)):
         args = [ref.tensor(f"{name}_{a}").reshape(shape).requires_grad_(a != "target") for a in arg_names]
         call = f"{name}({', '.join(f'<{a} of shape {shape}>' for a in arg_names)})"
         got = getattr(impl, name)(*args)
@@ -236,7 +236,7 @@ def _check_loss(impl, ref, name, arg_names, hint=None):
                   "average over the batch with .mean()")
         value = float(got.detach())
         if not math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=1e-12):
-            _fail(f"{call} returned {value:.6g}, expected {expected:.6g}. " + _loss_hint(value, expected, hint))
+            _fail(f"{call} returned {value:.6g}, expected {expected:.6g}. " + _loss_hint(value, expected, hint, ref.batch))
         if not got.requires_grad:
             _fail(f"{name} returned a value without a gradient: keep the whole computation in torch "
                   "(no .item(), .detach(), .numpy() or Python floats)")
@@ -250,11 +250,11 @@ def _check_loss(impl, ref, name, arg_names, hint=None):
                       f"(relative error {error:.1e}). Is part of the computation detached or constant?")
 
 
-def _loss_hint(value, expected, hint):
+def _loss_hint(value, expected, hint, batch):
     if expected != 0:
         ratio = value / expected
-        if math.isclose(ratio, BATCH, rel_tol=1e-4):
-            return f"Your value is {BATCH} times too large on a batch of {BATCH}: average with .mean(), not .sum()."
+        if math.isclose(ratio, batch, rel_tol=1e-4):
+            return f"Your value is {batch} times too large on a batch of {batch}: average with .mean(), not .sum()."
         if math.isclose(ratio, 2, rel_tol=1e-4):
             return "Your value is twice the expected one: is a factor 0.5 missing?"
         if math.isclose(ratio, 0.5, rel_tol=1e-4):

@@ -30,6 +30,11 @@ from checks.runner import load_impl
 from tools.release import ROOT, SOLUTION_FILE
 
 INPUT_SEED = 0
+HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")
+# The hidden tests' settings: other weights, inputs and batch size than the public file,
+# so an answer special-cased to the public values fails them. Change them each term;
+# the file is made by `make release` and never committed or given to students.
+HIDDEN = {"weights_seed": 20261, "input_seed": 977, "batch": 7}
 
 # Default-size networks are counted too: a hard-coded noise_dim shows there.
 DEFAULT_SIZE_NETWORKS = {"generator": "generator", "dc_generator": "build_dc_generator"}
@@ -53,7 +58,7 @@ def _describe(module):
     return repr(module).replace(", padding=0, dilation=1, ceil_mode=False", "")
 
 
-def network_answers(solution, name, gen):
+def network_answers(solution, name, gen, weights_seed, batch):
     function, kwargs = NETWORKS[name]
     model = getattr(solution, function)(**kwargs)
     layers = param_layers(model)
@@ -66,12 +71,12 @@ def network_answers(solution, name, gen):
             segment.append(_describe(child))
     between.append(", ".join(segment))
 
-    checksum = load_fixed_weights(layers)
+    checksum = load_fixed_weights(layers, weights_seed)
     model.double().train()
     if name in ("discriminator", "dc_classifier"):
-        x = torch.rand(BATCH, 1, 28, 28, generator=gen, dtype=torch.float64) * 2 - 1
+        x = torch.rand(batch, 1, 28, 28, generator=gen, dtype=torch.float64) * 2 - 1
     else:
-        x = torch.rand(BATCH, kwargs["noise_dim"], generator=gen, dtype=torch.float64) * 2 - 1
+        x = torch.rand(batch, kwargs["noise_dim"], generator=gen, dtype=torch.float64) * 2 - 1
     inputs, output = trace(model, layers, x)
 
     answers = {
@@ -91,16 +96,16 @@ def network_answers(solution, name, gen):
     return answers
 
 
-def loss_answers(solution, name, gen):
+def loss_answers(solution, name, gen, batch):
     answers, args = {}, []
     for arg in LOSSES[name]:
         if arg == "target":
-            values = (torch.arange(BATCH) % 2).double()[torch.randperm(BATCH, generator=gen)]
+            values = (torch.arange(batch) % 2).double()[torch.randperm(batch, generator=gen)]
         else:
             # both signs on every argument: a mistake that only touches one sign must show
-            signs = torch.tensor([1.0, -1.0] * BATCH, dtype=torch.float64)[:BATCH]
-            values = (torch.rand(BATCH, generator=gen, dtype=torch.float64) * 2.5 + 0.25) * signs
-            values = values[torch.randperm(BATCH, generator=gen)]
+            signs = torch.tensor([1.0, -1.0] * batch, dtype=torch.float64)[:batch]
+            values = (torch.rand(batch, generator=gen, dtype=torch.float64) * 2.5 + 0.25) * signs
+            values = values[torch.randperm(batch, generator=gen)]
         answers[f"{name}_{arg}"] = values.numpy()
         args.append(values.clone().requires_grad_(arg != "target"))
     out = getattr(solution, name)(*args)
@@ -124,21 +129,22 @@ def minmax_trajectory(steps=STEPS):
     return xs, ys
 
 
-def build_reference(solution):
+def build_reference(solution, weights_seed=WEIGHTS_SEED, input_seed=INPUT_SEED, batch=BATCH):
     """All reference answers, computed by the module `solution`."""
     torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(INPUT_SEED)
+    gen = torch.Generator().manual_seed(input_seed)
     answers = {
         "meta_source": np.array(str(SOLUTION_FILE.relative_to(ROOT))),
         "meta_generated_by": np.array("python -m tools.make_reference"),
         "meta_torch_version": np.array(torch.__version__),
-        "meta_weights_seed": np.int64(WEIGHTS_SEED),
+        "meta_weights_seed": np.int64(weights_seed),
+        "meta_batch": np.int64(batch),
     }
     with torch.random.fork_rng(devices=[]):
         for name in NETWORKS:
-            answers.update(network_answers(solution, name, gen))
+            answers.update(network_answers(solution, name, gen, weights_seed, batch))
         for name in LOSSES:
-            answers.update(loss_answers(solution, name, gen))
+            answers.update(loss_answers(solution, name, gen, batch))
 
     x = torch.tensor(EXTREME_LOGITS, dtype=torch.float64)
     answers["bce_loss_extreme_input"] = x.numpy()
@@ -163,9 +169,13 @@ def build_reference(solution):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Rebuild the reference answers from solutions/.")
-    parser.add_argument("--out", default=str(REFERENCE_FILE), help="where to write (default: %(default)s)")
+    parser.add_argument("--out", default=None, help="where to write (default: checks/reference_answers.npz, "
+                        "or checks/hidden_reference.npz with --hidden)")
+    parser.add_argument("--hidden", action="store_true", help="the hidden tests' reference (other seeds and batch size)")
     args = parser.parse_args(argv)
-    answers = build_reference(load_impl(SOLUTION_FILE))
+    settings = HIDDEN if args.hidden else {}
+    args.out = args.out or str(HIDDEN_REFERENCE_FILE if args.hidden else REFERENCE_FILE)
+    answers = build_reference(load_impl(SOLUTION_FILE), **settings)
     np.savez_compressed(args.out, **answers)
     print(f"wrote {len(answers)} reference answers to {args.out}")
     return 0

@@ -1,0 +1,79 @@
+"""What the nbgrader test cells call.
+
+    grade("sample_noise")                 # visible test: the same check as `make check`
+    grade("sample_noise", hidden=True)    # hidden test: other weights, inputs and batch size
+    grade_minmax(x_values, y_values)
+
+Each raises GradeFailure (the test cell then scores 0) unless the function passes.
+
+The results come from one guarded run of checks.isolated over the whole
+student file. While autograding, `make autograde` makes that run before nbgrader
+executes the notebook and leaves it in grading_results.json next to the
+notebook, so the student's code never runs inside the notebook's kernel; in an
+ordinary session the run happens at the first call and is reused.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from checks.minmax import minmax_status
+from checks.reference import REFERENCE_FILE
+
+RESULTS_FILE = "grading_results.json"
+HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")
+PASS = "PASS"
+
+_cache = {}
+
+
+class GradeFailure(AssertionError):
+    """A graded test failed; IPython shows just the message."""
+
+    def _render_traceback_(self):
+        return [f"FAILED: {line}" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
+
+
+def references():
+    """{label: reference file} for the tests this environment can run (hidden only where the file exists)."""
+    found = {"visible": REFERENCE_FILE}
+    if HIDDEN_REFERENCE_FILE.exists():
+        found["hidden"] = HIDDEN_REFERENCE_FILE
+    return found
+
+
+def grading_results(impl=None):
+    """The guarded results: from grading_results.json while autograding, else computed once and cached."""
+    if os.environ.get("NBGRADER_EXECUTION") and Path(RESULTS_FILE).exists():
+        return json.loads(Path(RESULTS_FILE).read_text())
+    from checks.isolated import grade_file
+    from checks.runner import implementation_path
+
+    impl = Path(impl or implementation_path())
+    key = (str(impl), impl.stat().st_mtime if impl.exists() else None)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = grade_file(impl, references())
+    return _cache[key]
+
+
+def grade(name, hidden=False):
+    """Pass silently-ish (prints PASS) or raise GradeFailure with what to fix."""
+    label = "hidden" if hidden else "visible"
+    report = grading_results()["report"]
+    if label not in report:
+        raise GradeFailure(f"the {label} tests cannot run here (their reference file is missing)")
+    result = next(r for r in report[label] if r["name"] == name)
+    if result["status"] != PASS:
+        if hidden:  # never show the hidden values: they would let an answer be special-cased to them
+            raise GradeFailure(f"{name} fails a hidden test (other weights, inputs and batch size than the "
+                               "visible check). Is something hard-coded, or special-cased to the visible test?")
+        raise GradeFailure(f"{name}: {result['status']}" + (f": {result['message']}" if result["message"] else ""))
+    print(f"PASS {name}" + (" (hidden test)" if hidden else ""))
+
+
+def grade_minmax(x_values, y_values):
+    status, message = minmax_status(x_values, y_values)
+    if status != PASS:
+        raise GradeFailure(f"min-max table: {status}" + (f": {message}" if message else ""))
+    print("PASS min-max table")

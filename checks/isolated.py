@@ -1,0 +1,124 @@
+"""Grade a student's file in a separate, guarded process (used for autograding).
+
+The parent (`grade_file`) never imports the student's code. The child
+(`python -m checks.isolated`) imports it and runs the checks against each
+reference file it is given, then reports. Guards:
+
+- time: the whole child has a time limit (an endless loop at import costs one
+  timeout, not one per function); each function also has its own limit;
+- tampering: before the student's module is imported, the child records which
+  object every name in torch, numpy, math, builtins and the checks' own modules
+  points to; if the student's code rebinds any of them (to fake a pass), every
+  function fails and the report names what was replaced;
+- forged reports: the child frames its report with a random token the parent
+  sends on stdin, so text printed by the student's code cannot pose as one.
+
+What this does not stop: code written to read the token or the hidden reference
+from the child's own memory or disk. Autograding runs students' code as your
+own user; run it in a container or as a separate user for exams (see README).
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIME_LIMIT = 120  # seconds for one whole submission: about 20 x a correct one's
+
+GUARDED_MODULES = ["builtins", "math", "json", "numpy", "torch", "torch.nn", "torch.nn.functional",
+                   "torch.optim", "torch.nn.init", "torch.autograd", "checks", "checks.functions",
+                   "checks.reference", "checks.runner", "checks.minmax", "gan_assignment.layers",
+                   "gan_assignment.utils"]
+GUARDED_CLASSES = ["torch.Tensor", "torch.nn.Module", "torch.optim.Optimizer", "numpy.ndarray"]
+
+
+def snapshot():
+    """{module or class name: {attribute: id of the object it names}}."""
+    import importlib
+
+    found = {}
+    for name in GUARDED_MODULES:
+        found[name] = {k: id(v) for k, v in vars(importlib.import_module(name)).items()}
+    for path in GUARDED_CLASSES:
+        module, _, cls = path.rpartition(".")
+        found[path] = {k: id(v) for k, v in vars(getattr(importlib.import_module(module), cls)).items()}
+    return found
+
+
+def replaced(before, after):
+    """Names whose object changed between two snapshots (new names are allowed)."""
+    return sorted(f"{owner}.{name}" for owner, names in before.items()
+                  for name, ident in names.items() if after.get(owner, {}).get(name, ident) != ident)
+
+
+def _warm_up():
+    """Do once what the checks do, so torch's lazy imports rebind their own names now, not later.
+
+    (Creating the first optimiser imports torch._dynamo, which wraps torch.manual_seed.)
+    """
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    optimizer = torch.optim.Adam(model.parameters())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model(torch.rand(3, 2)).sum().backward()
+    optimizer.step()
+
+
+def _child(impl, references):
+    """Run in the child: print one framed JSON report {label: [result, ...]}."""
+    token = sys.stdin.readline().strip()
+    sys.stdin.close()
+    from checks.reference import ReferenceAnswers
+    from checks.runner import FAIL, run_checks
+
+    check_snapshot, check_replaced, write = snapshot, replaced, sys.__stdout__.write  # bound before student code runs
+    refs = {label: ReferenceAnswers(path) for label, path in references.items()}
+    _warm_up()
+    before = check_snapshot()
+    report = {label: [r.__dict__ for r in run_checks(impl, reference=ref)] for label, ref in refs.items()}
+    changed = check_replaced(before, check_snapshot())
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        for results in report.values():
+            for r in results:
+                r.update(status=FAIL, message=f"TAMPERING: your code replaced {shown}; grading refuses it")
+    write(f"\n{token}{json.dumps({'report': report, 'tampered': changed})}\n")
+    sys.__stdout__.flush()
+    os._exit(0)  # skip atexit handlers the student's code may have registered
+
+
+def grade_file(impl, references, time_limit=TIME_LIMIT):
+    """Grade the file `impl` in a child process against each of `references` ({label: npz path}).
+
+    Returns {"report": {label: [result dicts]}, "tampered": [names], "error": str or None}.
+    On a timeout, a crash or a missing report, every function fails with the reason.
+    """
+    from checks.runner import FAIL, STUDENT_FUNCTIONS
+
+    token = secrets.token_hex(16)
+    command = [sys.executable, "-m", "checks.isolated", str(Path(impl).resolve()),
+               *[f"{label}={Path(path).resolve()}" for label, path in references.items()]]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("NBGRADER_EXECUTION", None)
+    error = None
+    try:
+        proc = subprocess.run(command, input=token + "\n", capture_output=True, text=True, timeout=time_limit,
+                              cwd=Path(impl).resolve().parent, env=env)
+        framed = [line for line in proc.stdout.splitlines() if line.startswith(token)]
+        if framed:
+            return {**json.loads(framed[-1][len(token):]), "error": None}
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        error = f"the grading process ended without a report (exit status {proc.returncode}): {tail[0][:300]}"
+    except subprocess.TimeoutExpired:
+        error = f"grading did not finish within {time_limit} s (an endless loop when your file is imported?)"
+    failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0} for n in STUDENT_FUNCTIONS]
+    return {"report": {label: failed for label in references}, "tampered": [], "error": error}
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], dict(arg.split("=", 1) for arg in sys.argv[2:]))
