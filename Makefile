@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 IMPL   ?= gan_assignment/gan_pytorch.py
+COURSE ?= course
+WORKERS ?= 1
 
-.PHONY: help setup train notebook demo check test stubs refs clean
+.PHONY: help setup train notebook demo check test stubs refs release autograde clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -39,6 +41,12 @@ stubs: setup  ## regenerate the student files (gan_pytorch.py, notebooks/GAN.ipy
 
 refs: setup  ## regenerate checks/reference_answers.npz from solutions/
 	$(PY) -m tools.make_reference
+
+release: setup  ## build the nbgrader course in $(COURSE)/ and release the assignment (no answers, checked)
+	$(PY) -m tools.course --course $(COURSE)
+
+autograde: setup  ## grade $(COURSE)/submitted/*: grades.csv, feedback, summary (WORKERS=N in parallel)
+	$(PY) -m tools.autograde --course $(COURSE) -j $(WORKERS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache

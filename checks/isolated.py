@@ -36,15 +36,32 @@ GUARDED_CLASSES = ["torch.Tensor", "torch.nn.Module", "torch.optim.Optimizer", "
 
 
 def snapshot():
-    """{module or class name: {attribute: id of the object it names}}."""
+    """{owner: {attribute: fingerprint}} for the guarded modules, their classes and their dicts and lists.
+
+    A fingerprint is the object's id, plus the ids of its items for a dict or list
+    (so `CHECKS["bce_loss"] = fake` is seen, not only `CHECKS = fake`).
+    """
     import importlib
+    import inspect
+
+    def fingerprint(value):
+        if isinstance(value, dict):
+            return id(value), tuple((repr(k), id(v)) for k, v in value.items())
+        if isinstance(value, list):
+            return id(value), tuple(id(v) for v in value)
+        return id(value)
 
     found = {}
     for name in GUARDED_MODULES:
-        found[name] = {k: id(v) for k, v in vars(importlib.import_module(name)).items()}
+        module = importlib.import_module(name)
+        found[name] = {k: fingerprint(v) for k, v in vars(module).items()}
+        if name.startswith(("checks", "gan_assignment")):  # our own classes' methods too
+            for cls_name, cls in vars(module).items():
+                if inspect.isclass(cls) and cls.__module__ == name:
+                    found[f"{name}.{cls_name}"] = {k: fingerprint(v) for k, v in vars(cls).items()}
     for path in GUARDED_CLASSES:
         module, _, cls = path.rpartition(".")
-        found[path] = {k: id(v) for k, v in vars(getattr(importlib.import_module(module), cls)).items()}
+        found[path] = {k: fingerprint(v) for k, v in vars(getattr(importlib.import_module(module), cls)).items()}
     return found
 
 

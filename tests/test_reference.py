@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from checks.reference import ReferenceAnswers
 from checks.runner import load_impl, run_checks
 from tests.conftest import SOLUTION_FILE
-from tools.make_reference import build_reference
+from checks.minmax import minmax_status
+from tools.make_reference import build_reference, minmax_trajectory
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,7 @@ def test_reference_file_holds_exactly_what_the_checks_read():
     ref = ReferenceAnswers()
     results = run_checks(SOLUTION_FILE, reference=ref)
     assert all(r.passed for r in results)
+    assert minmax_status(*minmax_trajectory(), reference=ref)[0] == "PASS"
     unread = {k for k in ref.keys() - ref.used if not k.startswith("meta_")}
     assert not unread, f"dead keys in the reference file: {sorted(unread)}"
 

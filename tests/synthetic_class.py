@@ -1,0 +1,175 @@
+"""A synthetic class: one submission per case an autograder must survive, with its exact expected score.
+
+    python -m tests.synthetic_class COURSE [--copies N]   # fill COURSE/submitted (after `make release`)
+
+Each case starts from the released assignment and changes what a real student
+might: the module (solution, stubs, broken, hostile) and the notebook.
+"""
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from tests.conftest import SOLUTION_FILE, edit_function, function_span, replace_function
+from tools.course import ASSIGNMENT, NOTEBOOK, POINTS, STUDENT_MODULE
+
+SOLUTION = SOLUTION_FILE.read_text()
+ALL = [n for n in POINTS if n not in ("minmax", "inline_question_2", "inline_question_3")]
+MINMAX = ([-1, -2, -1, 1, 2, 1], [2, 1, -1, -2, -1, 1])
+
+
+def _stub_source(released):
+    return (released / STUDENT_MODULE).read_text()
+
+
+def _answer(notebook, minmax=MINMAX):
+    """Fill the min-max table and both free-text answers, as a student would."""
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if grade_id == "minmax_answer":
+            cell.source = f"x_values = {list(minmax[0])}\ny_values = {list(minmax[1])}\n"
+        elif grade_id.startswith("inline_question"):
+            cell.source = "No: the iterates circle around the optimum."
+    return notebook
+
+
+def _cell(notebook, grade_id):
+    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+_MONKEYPATCH = '''
+
+# A module that tries to force a pass when it is imported.
+import checks.functions as _checks
+import torch.nn.functional as _F
+for _name in list(_checks.CHECKS):
+    _checks.CHECKS[_name] = lambda impl, ref: None
+_checks.relative_difference = lambda got, expected: 0.0
+_F.binary_cross_entropy_with_logits = lambda *a, **k: 0
+'''
+
+_CELL_PATCH = '''import checks.grading as _grading
+_grading.grade = lambda *args, **kwargs: print("PASS")
+'''
+
+
+# Each case: how to change module and notebook, and what must come out.
+#   module(stub, solution) -> module text; notebook(nb) -> nb (or None: the file is written by `raw`)
+#   points: autograded points expected (functions + minmax); problems: words the report must contain
+CASES = {
+    "solution": dict(module=lambda stub: SOLUTION, points=sum(POINTS[n] for n in ALL) + POINTS["minmax"],
+                     problems=[]),
+    "untouched_stubs": dict(module=lambda stub: stub, answered=False, points=0,
+                            problems=["not implemented: sample_noise", "build_dc_generator", "min-max table not answered"]),
+    "partial": dict(module=lambda stub: _partial(stub),
+        points=POINTS["sample_noise"] + POINTS["bce_loss"] + POINTS["generator_loss"] + POINTS["minmax"],
+        problems=["not implemented: discriminator"]),
+    "exception_inside": dict(
+        module=lambda stub: edit_function(SOLUTION, "get_optimizer", "    return torch.optim.Adam(",
+                                          "    raise ValueError('oops')\n    return torch.optim.Adam("),
+        points=sum(POINTS[n] for n in ALL) - POINTS["get_optimizer"] + POINTS["minmax"],
+        problems=["ValueError: oops"]),
+    "wrong_shapes": dict(
+        module=lambda stub: edit_function(SOLUTION, "build_dc_generator", "        Flatten(),\n", ""),
+        points=sum(POINTS[n] for n in ALL) - POINTS["build_dc_generator"] + POINTS["minmax"],
+        problems=["fail: build_dc_generator"]),
+    "endless_loop_in_cell": dict(module=lambda stub: SOLUTION, extra_cell="while True:\n    pass",
+                                 points=sum(POINTS[n] for n in ALL) + POINTS["minmax"], problems=[]),
+    "endless_loop_at_import": dict(module=lambda stub: "while True:\n    pass\n" + SOLUTION,
+                                   points=POINTS["minmax"], problems=["did not finish within"]),
+    "malformed_json": dict(module=lambda stub: SOLUTION, raw=lambda text: text[: len(text) // 2],
+                           ungradable="not a valid notebook"),
+    "stripped_metadata": dict(module=lambda stub: SOLUTION, strip=True,
+                              points=sum(POINTS[n] for n in ALL) + POINTS["minmax"],
+                              problems=["metadata of"]),
+    "edited_test_cells": dict(module=lambda stub: stub, edit_tests=True, points=POINTS["minmax"],
+                              problems=["not implemented: sample_noise"]),
+    "edited_reference": dict(module=lambda stub: edit_function(SOLUTION, "bce_loss", "loss.mean()", "loss.sum()"),
+                             fake_reference=True,
+                             points=sum(POINTS[n] for n in ALL) - POINTS["bce_loss"] - POINTS["discriminator_loss"]
+                             - POINTS["generator_loss"] + POINTS["minmax"],
+                             problems=["fail: bce_loss"]),
+    "monkeypatching_module": dict(module=lambda stub: stub + _MONKEYPATCH, points=POINTS["minmax"],
+                                  problems=["TAMPERING"]),
+    "redefined_grading_in_a_cell": dict(module=lambda stub: stub, extra_cell=_CELL_PATCH, points=POINTS["minmax"],
+                                        problems=["disagreed with the guarded grading"]),
+    "no_module": dict(module=None, points=POINTS["minmax"], problems=["no gan_assignment/gan_pytorch.py"]),
+}
+
+def _partial(stub):
+    """The stubs with three functions answered from the solution."""
+    lines = SOLUTION.splitlines(keepends=True)
+    for name in ("sample_noise", "bce_loss", "generator_loss"):
+        first, last = function_span(SOLUTION, name)
+        stub = replace_function(stub, name, "".join(lines[first:last]))
+    return stub
+
+
+def make_submission(course, student, case):
+    """Write submitted/<student>/gan for `case` (a key of CASES)."""
+    spec = CASES[case]
+    released = course / "release" / ASSIGNMENT
+    folder = course / "submitted" / student / ASSIGNMENT
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(released, folder)
+    (folder.parent / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
+
+    module = folder / STUDENT_MODULE
+    if spec["module"] is None:
+        module.unlink()
+    else:
+        module.write_text(spec["module"](_stub_source(released)))
+
+    notebook = nbformat.read(folder / NOTEBOOK, as_version=4)
+    if spec.get("answered", True):
+        _answer(notebook)
+    if "extra_cell" in spec:  # a cell of the student's own, just before the first test cell
+        index = notebook.cells.index(_cell(notebook, "test_sample_noise"))
+        notebook.cells.insert(index, nbformat.v4.new_code_cell(spec["extra_cell"]))
+    if spec.get("edit_tests"):  # one test cell gutted, another deleted
+        _cell(notebook, "test_sample_noise").source = "pass"
+        notebook.cells.remove(_cell(notebook, "test_generator"))
+    if spec.get("strip"):
+        for cell in notebook.cells:
+            cell.metadata.pop("nbgrader", None)
+    text = nbformat.writes(notebook)
+    if "raw" in spec:
+        text = spec["raw"](text)
+    (folder / NOTEBOOK).write_text(text)
+
+    if spec.get("fake_reference"):  # answers regenerated from the student's own (wrong) code
+        from checks.runner import load_impl
+        from tools.make_reference import build_reference
+        np.savez_compressed(folder / "checks" / "reference_answers.npz", **build_reference(load_impl(module)))
+        (folder / "grading_results.json").write_text(json.dumps({"forged": True}))
+    return folder
+
+
+def make_class(course, copies=1):
+    """Every case, `copies` times; returns {student: case}."""
+    students = {}
+    for k in range(copies):
+        for case in CASES:
+            student = f"{case}" if copies == 1 else f"{case}_{k:02d}"
+            make_submission(course, student, case)
+            students[student] = case
+    return students
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("course")
+    parser.add_argument("--copies", type=int, default=1)
+    args = parser.parse_args(argv)
+    students = make_class(Path(args.course).resolve(), args.copies)
+    print(f"{len(students)} synthetic submissions in {args.course}/submitted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
