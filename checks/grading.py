@@ -18,11 +18,10 @@ import os
 from pathlib import Path
 
 from checks.minmax import minmax_status
-from checks.reference import REFERENCE_FILE
+from checks.reference import HIDDEN_REFERENCE_FILE, REFERENCE_FILE
+from checks.runner import PASS
 
 RESULTS_FILE = "grading_results.json"
-HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")
-PASS = "PASS"
 
 _cache = {}
 

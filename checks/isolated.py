@@ -115,8 +115,6 @@ def grade_file(impl, references, time_limit=TIME_LIMIT):
     Returns {"report": {label: [result dicts]}, "tampered": [names], "error": str or None}.
     On a timeout, a crash or a missing report, every function fails with the reason.
     """
-    from checks.runner import FAIL, STUDENT_FUNCTIONS
-
     token = secrets.token_hex(16)
     command = [sys.executable, "-m", "checks.isolated", str(Path(impl).resolve()),
                *[f"{label}={Path(path).resolve()}" for label, path in references.items()]]
@@ -133,8 +131,15 @@ def grade_file(impl, references, time_limit=TIME_LIMIT):
         error = f"the grading process ended without a report (exit status {proc.returncode}): {tail[0][:300]}"
     except subprocess.TimeoutExpired:
         error = f"grading did not finish within {time_limit} s (an endless loop when your file is imported?)"
+    return failed_report(references, error)
+
+
+def failed_report(labels, error):
+    """A report in grade_file's form where every function failed for the one reason `error`."""
+    from checks.runner import FAIL, STUDENT_FUNCTIONS
+
     failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0} for n in STUDENT_FUNCTIONS]
-    return {"report": {label: failed for label in references}, "tampered": [], "error": error}
+    return {"report": {label: failed for label in labels}, "tampered": [], "error": error}
 
 
 if __name__ == "__main__":

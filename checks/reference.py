@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "reference_answers.npz"
+HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")  # instructors only: never released
 
 # The public reference file's settings; the file records its own (meta_weights_seed,
 # meta_batch), so a hidden reference made with other ones is checked the same way.

@@ -33,20 +33,17 @@ from pathlib import Path
 
 import nbformat
 
-from checks.isolated import TIME_LIMIT, grade_file
+from checks.isolated import TIME_LIMIT, failed_report, grade_file
 from checks.minmax import minmax_status
 from checks.reference import ReferenceAnswers
-from checks.runner import STUDENT_FUNCTIONS
+from checks.runner import PASS, STUDENT_FUNCTIONS
 from tools.course import ASSIGNMENT, HIDDEN_REFERENCE, NOTEBOOK, STUDENT_MODULE, nbgrader
 from tools.release import ROOT
-
-PASS = "PASS"
 
 
 @dataclass
 class Submission:
     student: str
-    folder: Path
     ungradable: str = ""                      # why it could not be graded at all
     problems: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # function -> (passed, status, message)
@@ -98,7 +95,7 @@ def read_minmax(notebook, reference):
 def prepare(course, student, time_limit):
     """Steps 1 and 2 for one student (no database involved: safe to run in parallel)."""
     folder = course / "submitted" / student / ASSIGNMENT
-    sub = Submission(student, folder)
+    sub = Submission(student)
     source_dir = course / "source" / ASSIGNMENT
     path = folder / NOTEBOOK
     if not path.exists():
@@ -122,9 +119,7 @@ def prepare(course, student, time_limit):
         guarded = grade_file(module, {"visible": reference.path, "hidden": source_dir / HIDDEN_REFERENCE},
                              time_limit=time_limit)
     else:
-        error = f"no {STUDENT_MODULE} in the submission"
-        failed = [{"name": n, "status": "FAIL", "message": error} for n in STUDENT_FUNCTIONS]
-        guarded = {"report": {"visible": failed, "hidden": failed}, "tampered": [], "error": error}
+        guarded = failed_report(["visible", "hidden"], f"no {STUDENT_MODULE} in the submission")
     if guarded["error"]:
         sub.problems.append(guarded["error"])
     if guarded["tampered"]:

@@ -29,13 +29,14 @@ from pathlib import Path
 
 import nbformat
 
+from checks.reference import HIDDEN_REFERENCE_FILE
 from tools.release import ROOT, SOLUTION_FILE, SOLUTION_NOTEBOOK, solution_lines, strip_solutions
 
 ASSIGNMENT = "gan"
 NOTEBOOK = "GAN.ipynb"
 COURSE_ID = "gan-course"
 STUDENT_MODULE = "gan_assignment/gan_pytorch.py"
-HIDDEN_REFERENCE = "checks/hidden_reference.npz"
+HIDDEN_REFERENCE = str(HIDDEN_REFERENCE_FILE.relative_to(ROOT))
 
 # Points per autograded function test (16), the min-max table (2) and each free-text answer (2).
 POINTS = {"sample_noise": 1, "discriminator": 2, "generator": 2, "bce_loss": 2, "discriminator_loss": 1,
@@ -123,7 +124,7 @@ def write_source(course):
         shutil.copy(path, source / "gan_assignment" / path.name)
     shutil.copy(SOLUTION_FILE, source / STUDENT_MODULE)
     shutil.copytree(ROOT / "checks", source / "checks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc",
-                                                                                      "hidden_reference.npz"))
+                                                                                      HIDDEN_REFERENCE_FILE.name))
     np.savez_compressed(source / HIDDEN_REFERENCE, **build_reference(load_impl(SOLUTION_FILE), **HIDDEN))
     notebook = nbgrader_notebook(nbformat.read(SOLUTION_NOTEBOOK, as_version=4))
     nbformat.write(notebook, source / NOTEBOOK)

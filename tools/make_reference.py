@@ -23,14 +23,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checks.reference import (BATCH, NETWORKS, PARAM_LAYERS, REFERENCE_FILE, WEIGHTS_SEED,
+from checks.reference import (BATCH, HIDDEN_REFERENCE_FILE, NETWORKS, PARAM_LAYERS, REFERENCE_FILE, WEIGHTS_SEED,
                               load_fixed_weights, param_layers, signature, trace)
 from checks.minmax import STEPS, table_digest
 from checks.runner import load_impl
 from tools.release import ROOT, SOLUTION_FILE
 
 INPUT_SEED = 0
-HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")
 # The hidden tests' settings: other weights, inputs and batch size than the public file,
 # so an answer special-cased to the public values fails them. Change them each term;
 # the file is made by `make release` and never committed or given to students.
