@@ -8,7 +8,7 @@ IMPL   ?= gan_assignment/gan_pytorch.py
 COURSE ?= course
 WORKERS ?= 1
 
-.PHONY: help setup train notebook demo check test stubs refs release autograde clean
+.PHONY: help setup train notebook demo check test bench stubs refs release autograde clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -22,7 +22,8 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed  ## create .venv and install requirements.txt
 
 train: setup  ## the main job: run the instructor notebook on the solutions; figures go to outputs/
-	GAN_IMPL=$(CURDIR)/solutions/gan_pytorch.py $(PY) -m tools.run_notebook solutions/GAN.ipynb
+	GAN_IMPL=$(CURDIR)/solutions/gan_pytorch.py GAN_WEIGHTS=$${GAN_WEIGHTS:-$(CURDIR)/outputs/dcgan_generator.pt} \
+		$(PY) -m tools.run_notebook solutions/GAN.ipynb
 
 notebook: setup  ## open the student notebook in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/GAN.ipynb
@@ -35,6 +36,10 @@ check: setup  ## check your functions (IMPL=path/to/gan_pytorch.py checks anothe
 
 test: setup  ## the project's tests
 	$(PY) -m pytest
+
+bench: setup  ## time our trainer against the textbook loop (bench/speed-<device>.json) and update the README table
+	$(PY) -m tools.bench $(BENCH)
+	$(PY) -m tools.bench --readme
 
 stubs: setup  ## regenerate the student files (gan_pytorch.py, notebooks/GAN.ipynb) from solutions/
 	$(PY) -m tools.release

@@ -3,6 +3,7 @@
     grade("sample_noise")                 # visible test: the same check as `make check`
     grade("sample_noise", hidden=True)    # hidden test: other weights, inputs and batch size
     grade_minmax(x_values, y_values)
+    grade_dcgan_coverage()                # the saved DCGAN generator draws all ten digits
 
 Each raises GradeFailure (the test cell then scores 0) unless the function passes.
 
@@ -41,18 +42,21 @@ def references():
     return found
 
 
-def grading_results(impl=None):
-    """The guarded results: from grading_results.json while autograding, else computed once and cached."""
+def grading_results(impl=None, weights=None):
+    """The guarded results: from grading_results.json while autograding, else computed once and cached.
+
+    `weights`: the saved DCGAN generator, when the coverage check is wanted too.
+    """
     if os.environ.get("NBGRADER_EXECUTION") and Path(RESULTS_FILE).exists():
         return json.loads(Path(RESULTS_FILE).read_text())
     from checks.isolated import grade_file
     from checks.runner import implementation_path
 
     impl = Path(impl or implementation_path())
-    key = (str(impl), impl.stat().st_mtime if impl.exists() else None)
+    key = tuple((str(p), p.stat().st_mtime if p.exists() else None) for p in map(Path, filter(None, [impl, weights])))
     if key not in _cache:
         _cache.clear()
-        _cache[key] = grade_file(impl, references())
+        _cache[key] = grade_file(impl, references(), weights=weights)
     return _cache[key]
 
 
@@ -69,6 +73,18 @@ def grade(name, hidden=False):
                                "visible check). Is something hard-coded, or special-cased to the visible test?")
         raise GradeFailure(f"{name}: {result['status']}" + (f": {result['message']}" if result["message"] else ""))
     print(f"PASS {name}" + (" (hidden test)" if hidden else ""))
+
+
+def grade_dcgan_coverage(weights=None):
+    """Pass when the saved DCGAN generator draws all ten digits (see checks.coverage)."""
+    from checks.coverage import WEIGHTS_FILE
+
+    coverage = grading_results(weights=weights or WEIGHTS_FILE).get("coverage")
+    if coverage is None:
+        raise GradeFailure("the DCGAN coverage check did not run: grade again with the saved generator")
+    if coverage["status"] != PASS:
+        raise GradeFailure(f"trained DCGAN: {coverage['status']}: {coverage['message']}")
+    print(f"PASS trained DCGAN: {coverage['message']}")
 
 
 def grade_minmax(x_values, y_values):

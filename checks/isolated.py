@@ -26,12 +26,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TIME_LIMIT = 120  # seconds for one whole submission: about 20 x a correct one's
+TIME_LIMIT = 120  # seconds for one whole submission: about 20 x a correct one's (5 x with the coverage check)
+COVERAGE = "coverage"  # the child's argument naming the saved generator's weights
 
 GUARDED_MODULES = ["builtins", "math", "json", "numpy", "torch", "torch.nn", "torch.nn.functional",
                    "torch.optim", "torch.nn.init", "torch.autograd", "checks", "checks.functions",
                    "checks.reference", "checks.runner", "checks.minmax", "gan_assignment.layers",
-                   "gan_assignment.utils"]
+                   "gan_assignment.utils", "gan_assignment.quality", "checks.coverage"]
 GUARDED_CLASSES = ["torch.Tensor", "torch.nn.Module", "torch.optim.Optimizer", "numpy.ndarray"]
 
 
@@ -87,37 +88,62 @@ def _warm_up():
 
 
 def _child(impl, references):
-    """Run in the child: print one framed JSON report {label: [result, ...]}."""
+    """Run in the child: print one framed JSON report {label: [result, ...]} (and the coverage result)."""
     token = sys.stdin.readline().strip()
     sys.stdin.close()
+    from checks.coverage import coverage_result
     from checks.reference import ReferenceAnswers
-    from checks.runner import FAIL, run_checks
+    from checks.runner import FAIL, PASS, load_impl, run_checks
 
     check_snapshot, check_replaced, write = snapshot, replaced, sys.__stdout__.write  # bound before student code runs
+    weights = references.pop(COVERAGE, None)
     refs = {label: ReferenceAnswers(path) for label, path in references.items()}
     _warm_up()
     before = check_snapshot()
     report = {label: [r.__dict__ for r in run_checks(impl, reference=ref)] for label, ref in refs.items()}
+    coverage = None
+    if weights and any(r["name"] == "build_dc_generator" and r["status"] != PASS for r in report.get("visible", [])):
+        # Only the reference architecture may be graded: any other function could replay real digits.
+        coverage = {"status": FAIL, "message": "build_dc_generator must pass its check first", "report": None}
+    elif weights:
+        try:
+            status, message, measured = coverage_result(load_impl(impl), weights)
+        except Exception as e:  # noqa: BLE001 - whatever the student's generator raises
+            status, message, measured = FAIL, f"your generator failed while sampling: {type(e).__name__}: {e}", None
+        coverage = {"status": status, "message": message, "report": measured}
     changed = check_replaced(before, check_snapshot())
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        refused = f"TAMPERING: your code replaced {shown}; grading refuses it"
         for results in report.values():
             for r in results:
-                r.update(status=FAIL, message=f"TAMPERING: your code replaced {shown}; grading refuses it")
-    write(f"\n{token}{json.dumps({'report': report, 'tampered': changed})}\n")
+                r.update(status=FAIL, message=refused)
+        if coverage:
+            coverage.update(status=FAIL, message=refused, report=None)
+    write(f"\n{token}{json.dumps({'report': report, 'coverage': coverage, 'tampered': changed})}\n")
     sys.__stdout__.flush()
     os._exit(0)  # skip atexit handlers the student's code may have registered
 
 
-def grade_file(impl, references, time_limit=TIME_LIMIT):
+def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None):
     """Grade the file `impl` in a child process against each of `references` ({label: npz path}).
 
-    Returns {"report": {label: [result dicts]}, "tampered": [names], "error": str or None}.
-    On a timeout, a crash or a missing report, every function fails with the reason.
+    With `weights` (a saved DCGAN generator, see checks.coverage), the child also
+    runs the coverage check on it.
+    Returns {"report": {label: [result dicts]}, "coverage": {status, message, report} or None,
+    "tampered": [names], "error": str or None}.
+    On a timeout, a crash or a missing report, everything fails with the reason.
     """
     token = secrets.token_hex(16)
+    arguments = {**references}
+    if weights is not None:
+        from checks.coverage import DATASET
+        from gan_assignment.quality import get_classifier
+
+        get_classifier(DATASET)     # trained (once) here, outside the child's time limit
+        arguments[COVERAGE] = weights
     command = [sys.executable, "-m", "checks.isolated", str(Path(impl).resolve()),
-               *[f"{label}={Path(path).resolve()}" for label, path in references.items()]]
+               *[f"{label}={Path(path).resolve()}" for label, path in arguments.items()]]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("NBGRADER_EXECUTION", None)
     error = None
@@ -131,15 +157,16 @@ def grade_file(impl, references, time_limit=TIME_LIMIT):
         error = f"the grading process ended without a report (exit status {proc.returncode}): {tail[0][:300]}"
     except subprocess.TimeoutExpired:
         error = f"grading did not finish within {time_limit} s (an endless loop when your file is imported?)"
-    return failed_report(references, error)
+    return failed_report(references, error, coverage=weights is not None)
 
 
-def failed_report(labels, error):
-    """A report in grade_file's form where every function failed for the one reason `error`."""
+def failed_report(labels, error, coverage=False):
+    """A report in grade_file's form where every function (and the coverage check) failed for `error`."""
     from checks.runner import FAIL, STUDENT_FUNCTIONS
 
     failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0} for n in STUDENT_FUNCTIONS]
-    return {"report": {label: failed for label in labels}, "tampered": [], "error": error}
+    return {"report": {label: failed for label in labels}, "tampered": [], "error": error,
+            "coverage": {"status": FAIL, "message": error, "report": None} if coverage else None}
 
 
 if __name__ == "__main__":

@@ -74,6 +74,31 @@ def _unpack_local_copy(source, raw):
             raise DataUnavailable(f"{source} has no {stem} or {stem}.gz")
 
 
+def dataset_tensors(dataset):
+    """(images, labels) of a torchvision MNIST-style data set, or of a Subset of one, as whole tensors.
+
+    images: float (N, 1, 28, 28) in [0, 1], exactly what ToTensor gives image by
+    image, but read in one go from the data set's uint8 tensor; labels: int64 (N,).
+    Returns None for a data set that is not of that kind (another transform, say).
+    """
+    import torch
+
+    indices = None
+    while isinstance(dataset, torch.utils.data.Subset):   # a Subset of a Subset of ...: compose the indices
+        idx = torch.as_tensor(list(dataset.indices))
+        indices = idx if indices is None else idx[indices]
+        dataset = dataset.dataset
+    data, targets = getattr(dataset, "data", None), getattr(dataset, "targets", None)
+    transform = getattr(dataset, "transform", None)
+    plain = transform is None or type(transform).__name__ == "ToTensor"
+    if not (isinstance(data, torch.Tensor) and data.dtype == torch.uint8 and data.dim() == 3 and plain):
+        return None
+    labels = torch.as_tensor(targets) if targets is not None else torch.zeros(len(data), dtype=torch.long)
+    if indices is not None:
+        data, labels = data[indices], labels[indices]
+    return data.unsqueeze(1).float() / 255, labels.long()
+
+
 def classic_loaders(dataset, batch_size=BATCH_SIZE, num_train=NUM_TRAIN, num_val=NUM_VAL):
     """The classic split: the first `num_train` images for training, the next `num_val` held out.
 

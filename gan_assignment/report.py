@@ -1,18 +1,19 @@
 """Train a GAN from a notebook and show what it made (provided).
 
 `train_and_report` wraps `run_a_gan`: it trains, then shows (and saves as PNG
-under `out_dir`) the snapshots over time, the final samples large, and the loss
-curves with the values an ideal equilibrium would give.
+under `out_dir`) the snapshots over time, the final samples large, the loss
+curves with the values an ideal equilibrium would give, and the quality report
+(FID, digit coverage, confidence; see gan_assignment.quality) with its chart.
 """
 
 import math
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 
 from gan_assignment.images import deprocess_img, show_images
+from gan_assignment.quality import CLASS_NAMES, quality_report, show_class_shares
 from gan_assignment.training import run_a_gan
 
 # At the equilibrium of a GAN the generator's distribution equals the data's
@@ -89,11 +90,16 @@ def _finish(fig, save_to):
 
 
 def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
-                     num_epochs, loss_kind, out_dir, show_every, batch_size, noise_size, device=None):
-    """Train with run_a_gan, then show and save: snapshots, final samples, loss curves.
+                     num_epochs, loss_kind, out_dir, show_every, batch_size, noise_size, device=None,
+                     dataset="mnist", quality=None, **trainer_options):
+    """Train with run_a_gan, then show and save: snapshots, final samples, loss curves, quality.
 
-    Writes <out_dir>/<name>_snapshots.png, <name>_final.png and <name>_losses.png.
-    Returns the history dict (losses, snapshot iterations, seconds, iterations per second).
+    Writes <out_dir>/<name>_snapshots.png, <name>_final.png, <name>_losses.png and
+    <name>_classes.png. `quality`: options for quality_report (e.g. num_samples=),
+    or False to skip it. Other keyword arguments go to run_a_gan (seed=,
+    precision=, checkpoint=).
+    Returns the history dict (losses, snapshot iterations, seconds, iterations per
+    second, and 'quality': the report as a dict).
     Skipped (returns None) while nbgrader autogrades (NBGRADER_EXECUTION is set).
     """
     import matplotlib.pyplot as plt
@@ -104,15 +110,11 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     history = {}
-    start = time.perf_counter()
     snapshots = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
                           show_every=show_every, batch_size=batch_size, noise_size=noise_size,
-                          num_epochs=num_epochs, device=device, history=history)
-    history["seconds"] = time.perf_counter() - start
-    iterations = len(history["d_loss"])
-    history["iterations_per_second"] = iterations / max(history["seconds"], 1e-9)
-    print(f"{name}: {iterations} iterations in {history['seconds']:.1f} s "
-          f"({history['iterations_per_second']:.1f} it/s)")
+                          num_epochs=num_epochs, device=device, history=history, **trainer_options)
+    print(f"{name}: {len(history['d_loss'])} iterations in {history['seconds']:.1f} s "
+          f"({history['iterations_per_second']:.1f} it/s) on {history['device']}")
 
     show_snapshots(snapshots, history["snapshot_iters"], title=f"{name}: samples during training",
                    save_to=out_dir / f"{name}_snapshots.png")
@@ -126,4 +128,10 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     plot_losses(history, EQUILIBRIUM[loss_kind], title=f"{name}: losses",
                 save_to=out_dir / f"{name}_losses.png")
     plt.show()
+    if quality is not False and dataset in CLASS_NAMES:
+        report = quality_report(G, dataset, noise_size=noise_size, **(quality or {}))
+        print(report)
+        show_class_shares(report, save_to=out_dir / f"{name}_classes.png")
+        plt.show()
+        history["quality"] = report.as_dict()
     return history

@@ -19,7 +19,7 @@ from tests.conftest import SOLUTION_FILE, edit_function, function_span, replace_
 from tools.course import ASSIGNMENT, NOTEBOOK, POINTS, STUDENT_MODULE
 
 SOLUTION = SOLUTION_FILE.read_text()
-ALL = [n for n in POINTS if n not in ("minmax", "inline_question_2", "inline_question_3")]
+ALL = [n for n in POINTS if n not in ("minmax", "dcgan_coverage", "inline_question_2", "inline_question_3")]
 MINMAX = ([-1, -2, -1, 1, 2, 1], [2, 1, -1, -2, -1, 1])
 
 
@@ -63,7 +63,13 @@ _grading.grade = lambda *args, **kwargs: print("PASS")
 #   points: autograded points expected (functions + minmax); problems: words the report must contain
 CASES = {
     "solution": dict(module=lambda stub: SOLUTION, points=sum(POINTS[n] for n in ALL) + POINTS["minmax"],
-                     problems=[]),
+                     problems=["dcgan_generator.pt is missing"]),
+    "untrained_dcgan": dict(module=lambda stub: SOLUTION, weights="untrained",
+                            points=sum(POINTS[n] for n in ALL) + POINTS["minmax"],
+                            problems=["trained DCGAN fail", "digits covered"]),
+    "replay_generator": dict(module=lambda stub: _replaying(), weights="replay",
+                             points=sum(POINTS[n] for n in ALL) - POINTS["build_dc_generator"] + POINTS["minmax"],
+                             problems=["build_dc_generator must pass its check first"]),
     "untouched_stubs": dict(module=lambda stub: stub, answered=False, points=0,
                             problems=["not implemented: sample_noise", "build_dc_generator", "min-max table not answered"]),
     "partial": dict(module=lambda stub: _partial(stub),
@@ -79,7 +85,8 @@ CASES = {
         points=sum(POINTS[n] for n in ALL) - POINTS["build_dc_generator"] + POINTS["minmax"],
         problems=["fail: build_dc_generator"]),
     "endless_loop_in_cell": dict(module=lambda stub: SOLUTION, extra_cell="while True:\n    pass",
-                                 points=sum(POINTS[n] for n in ALL) + POINTS["minmax"], problems=[]),
+                                 points=sum(POINTS[n] for n in ALL) + POINTS["minmax"],
+                                 problems=["dcgan_generator.pt is missing"]),
     "endless_loop_at_import": dict(module=lambda stub: "while True:\n    pass\n" + SOLUTION,
                                    points=POINTS["minmax"], problems=["did not finish within"]),
     "malformed_json": dict(module=lambda stub: SOLUTION, raw=lambda text: text[: len(text) // 2],
@@ -100,6 +107,43 @@ CASES = {
                                         problems=["disagreed with the guarded grading"]),
     "no_module": dict(module=None, points=POINTS["minmax"], problems=["no gan_assignment/gan_pytorch.py"]),
 }
+
+_REPLAY = '''
+def build_dc_generator(noise_dim=NOISE_DIM):
+    """Not a generator: replays stored real digits, picked by the noise."""
+    class Replay(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("digits", torch.zeros(1000, 784))
+        def forward(self, z):
+            pick = ((z[:, 0] + 1) / 2 * len(self.digits)).long().clamp(0, len(self.digits) - 1)
+            return self.digits[pick]
+    return Replay()
+'''
+
+
+def _replaying():
+    """The solution with a build_dc_generator that replays real digits instead of generating them."""
+    return replace_function(SOLUTION, "build_dc_generator", _REPLAY.strip("\n") + "\n")
+
+
+def _weights(kind, folder):
+    """dcgan_generator.pt as the notebook would save it: an untrained DCGAN, or stored real digits."""
+    import torch
+
+    from checks.coverage import WEIGHTS_FILE, save_generator
+    from checks.runner import load_impl
+    from gan_assignment.layers import initialize_weights
+
+    if kind == "untrained":
+        torch.manual_seed(0)
+        G = load_impl(SOLUTION_FILE).build_dc_generator().apply(initialize_weights)
+    else:
+        module = load_impl(folder / STUDENT_MODULE)
+        G = module.build_dc_generator()
+        G.digits.uniform_(-1, 1)    # the real test would need real digits; the gate must refuse it anyway
+    save_generator(G, folder / WEIGHTS_FILE)
+
 
 def _partial(stub):
     """The stubs with three functions answered from the solution."""
@@ -142,6 +186,8 @@ def make_submission(course, student, case):
         text = spec["raw"](text)
     (folder / NOTEBOOK).write_text(text)
 
+    if "weights" in spec:
+        _weights(spec["weights"], folder)
     if spec.get("fake_reference"):  # answers regenerated from the student's own (wrong) code
         from checks.runner import load_impl
         from tools.make_reference import build_reference

@@ -10,8 +10,8 @@ from tests.data import FASHION_MNIST, mnist_stand_in, require_data
 from tools.release import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, solution_lines, student_versions
 from tools.run_notebook import run_notebook
 
-FIGURES = ["real", "vanilla_snapshots", "vanilla_final", "vanilla_losses", "lsgan_snapshots", "lsgan_final",
-           "lsgan_losses", "dcgan_snapshots", "dcgan_final", "dcgan_losses", "minmax_trajectory"]
+FIGURES = ["real", "minmax_trajectory"] + [f"{model}_{figure}" for model in ("vanilla", "lsgan", "dcgan")
+                                           for figure in ("snapshots", "final", "losses", "classes")]
 
 
 def _text(cell):
@@ -29,7 +29,8 @@ def _text(cell):
 
 def _env(tmp_path, dataset, data_from, **extra):
     return {"GAN_QUICK": "1", "GAN_DATASET": dataset, "GAN_DATA_FROM": str(data_from),
-            "GAN_DATA_DIR": str(tmp_path / "data"), "GAN_OUTPUT_DIR": str(tmp_path / "outputs"), **extra}
+            "GAN_DATA_DIR": str(tmp_path / "data"), "GAN_OUTPUT_DIR": str(tmp_path / "outputs"),
+            "GAN_WEIGHTS": str(tmp_path / "dcgan_generator.pt"), **extra}
 
 
 def test_student_notebook_is_generated_from_the_instructor_notebook():
@@ -60,8 +61,17 @@ def test_instructor_notebook_runs_end_to_end_and_saves_every_figure(tmp_path, da
     env = _env(tmp_path, dataset, data_from, GAN_IMPL=str(ROOT / "solutions" / "gan_pytorch.py"))
     notebook = run_notebook(SOLUTION_NOTEBOOK, tmp_path / "executed.ipynb", timeout=600, env=env)
 
-    checks = [_text(c) for c in notebook.cells if c.cell_type == "code" and c.source.startswith("check")]
+    code = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("check")]
+    coverage = _text(next(c for c in code if c.source.startswith("check_dcgan_coverage")))
+    checks = [_text(c) for c in code if not c.source.startswith("check_dcgan_coverage")]
     assert len(checks) == 12 and all(t.startswith("PASS") for t in checks), checks
+    text = "\n".join(_text(c) for c in notebook.cells if c.cell_type == "code")
+    assert text.count("Quality of 1000 samples") == 3, "a quality report after each model"
+    if dataset == "mnist":   # a few quick steps draw a few digits at best: the check must say so, and how many
+        assert coverage.startswith("FAIL             trained DCGAN:") and "digits covered" in coverage, coverage
+        assert (tmp_path / "dcgan_generator.pt").exists()
+    else:
+        assert "graded on MNIST digits" in coverage
     for name in FIGURES:
         png = tmp_path / "outputs" / dataset / f"{name}.png"
         assert png.exists() and png.stat().st_size > 2000, f"{png} was not written"

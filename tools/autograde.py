@@ -8,7 +8,8 @@ For each student folder under course/submitted/:
    student is listed as "could not be graded", never as 0); nbgrader cell
    metadata that was stripped or edited is restored from the source by cell id.
 2. Grade the student's gan_pytorch.py in a guarded process (checks.isolated):
-   visible and hidden tests, a time limit, tamper detection. The min-max table is
+   visible and hidden tests, a time limit, tamper detection, and the digit
+   coverage of the submitted DCGAN weights (dcgan_generator.pt). The min-max table is
    read from the answer cell as literal numbers, without running it. The result
    goes to grading_results.json beside the notebook, where the test cells read it.
 3. Run `nbgrader autograde` (workers in parallel, each with its own copy of the
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from checks.coverage import DATASET, WEIGHTS_FILE
 from checks.isolated import TIME_LIMIT, failed_report, grade_file
 from checks.minmax import minmax_status
 from checks.reference import ReferenceAnswers
@@ -48,6 +50,7 @@ class Submission:
     problems: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # function -> (passed, status, message)
     minmax: tuple = ("FAIL", "")
+    coverage: tuple = ("FAIL", "")
     score: float = 0.0
     max_score: float = 0.0
     manual_pending: int = 0
@@ -117,9 +120,9 @@ def prepare(course, student, time_limit):
     module = folder / STUDENT_MODULE
     if module.exists():
         guarded = grade_file(module, {"visible": reference.path, "hidden": source_dir / HIDDEN_REFERENCE},
-                             time_limit=time_limit)
+                             time_limit=time_limit, weights=folder / WEIGHTS_FILE)
     else:
-        guarded = failed_report(["visible", "hidden"], f"no {STUDENT_MODULE} in the submission")
+        guarded = failed_report(["visible", "hidden"], f"no {STUDENT_MODULE} in the submission", coverage=True)
     if guarded["error"]:
         sub.problems.append(guarded["error"])
     if guarded["tampered"]:
@@ -132,6 +135,8 @@ def prepare(course, student, time_limit):
         status = v["status"] if v["status"] != PASS else ("PASS" if passed else "FAIL (hidden test)")
         sub.results[name] = (passed, status, v["message"])
     sub.minmax = read_minmax(notebook, reference)
+    coverage = guarded["coverage"]
+    sub.coverage = (coverage["status"], coverage["message"])
     (folder / "grading_results.json").write_text(json.dumps(guarded))  # what the test cells read
     return sub
 
@@ -195,6 +200,7 @@ def enforce_guarded_results(course, sub):
     notebook = Path(NOTEBOOK).stem
     expected = {f"test_{n}": passed for n, (passed, _, _) in sub.results.items()}
     expected["test_minmax"] = sub.minmax[0] == PASS
+    expected["test_dcgan_coverage"] = sub.coverage[0] == PASS
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         differed = []
         for grade_id, passed in expected.items():
@@ -230,10 +236,12 @@ def summarize(subs):
         sub.problems += [f"{status.lower()}: {', '.join(names)}" for status, names in failing.items()]
         if sub.results and sub.minmax[0] != PASS:
             sub.problems.append(f"min-max table {sub.minmax[0].lower()}")
+        if sub.results and sub.coverage[0] != PASS and not any(sub.coverage[1] in p for p in sub.problems):
+            sub.problems.append(f"trained DCGAN {sub.coverage[0].lower()}: {sub.coverage[1].split('. ')[0][:120]}")
 
 
 def write_csv(path, subs):
-    names = list(STUDENT_FUNCTIONS) + ["minmax"]
+    names = list(STUDENT_FUNCTIONS) + ["dcgan_coverage", "minmax"]
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "status", "score", "max_score", "answers_to_grade_by_hand", *names, "problems"])
@@ -261,11 +269,25 @@ def print_summary(subs):
             print(f"  {sub.student}: {sub.ungradable}")
 
 
+def _coverage_classifier():
+    """Make sure the digit classifier of the coverage check exists (trained once, cached next to the data)."""
+    from gan_assignment.data import DataUnavailable
+    from gan_assignment.quality import classifier_path, get_classifier
+
+    if not classifier_path(DATASET).exists():
+        print(f"The DCGAN coverage check needs a {DATASET} digit classifier: training it once (about 2 minutes).")
+    try:
+        get_classifier(DATASET)
+    except DataUnavailable as e:
+        raise SystemExit(f"error: the DCGAN coverage check needs the {DATASET} data set: {e}") from None
+
+
 def autograde(course, workers=1, time_limit=TIME_LIMIT):
     """Grade every submission under course/submitted; return the Submissions."""
     course = Path(course).resolve()
     students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
     start = time.perf_counter()
+    _coverage_classifier()
     with ThreadPoolExecutor(max(1, workers)) as pool:
         subs = list(pool.map(lambda s: prepare(course, s, time_limit), students))
     gradable = [s for s in subs if not s.ungradable]

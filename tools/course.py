@@ -38,11 +38,12 @@ COURSE_ID = "gan-course"
 STUDENT_MODULE = "gan_assignment/gan_pytorch.py"
 HIDDEN_REFERENCE = str(HIDDEN_REFERENCE_FILE.relative_to(ROOT))
 
-# Points per autograded function test (16), the min-max table (2) and each free-text answer (2).
+# Points per autograded function test (16), the trained DCGAN's digit coverage (2), the min-max table (2)
+# and each free-text answer (2).
 POINTS = {"sample_noise": 1, "discriminator": 2, "generator": 2, "bce_loss": 2, "discriminator_loss": 1,
           "generator_loss": 1, "get_optimizer": 1, "ls_discriminator_loss": 1, "ls_generator_loss": 1,
-          "build_dc_classifier": 2, "build_dc_generator": 2, "minmax": 2, "inline_question_2": 2,
-          "inline_question_3": 2}
+          "build_dc_classifier": 2, "build_dc_generator": 2, "dcgan_coverage": 2, "minmax": 2,
+          "inline_question_2": 2, "inline_question_3": 2}
 
 CELL_TIMEOUT = 60  # seconds per cell while autograding (nbgrader's default is 30)
 
@@ -71,6 +72,11 @@ grade("{name}")
 grade("{name}", hidden=True)
 ### END HIDDEN TESTS'''
 
+COVERAGE_TEST_CELL = '''# Autograded test: the trained DCGAN draws all ten digits ({points} points).
+# Measured by the grader from the submitted dcgan_generator.pt.
+from checks.grading import grade_dcgan_coverage
+grade_dcgan_coverage()'''
+
 MINMAX_TEST_CELL = '''# Autograded test: the min-max table ({points} points).
 from checks.grading import grade_minmax
 grade_minmax(x_values, y_values)'''
@@ -92,6 +98,9 @@ def nbgrader_notebook(notebook):
             name = source[len('check("'):source.index('")')]
             cell.source = TEST_CELL.format(name=name, points=POINTS[name], s="s" if POINTS[name] > 1 else "")
             meta = _meta(f"test_{name}", grade=True, locked=True, points=POINTS[name])
+        elif cell.cell_type == "code" and source.startswith("check_dcgan_coverage("):
+            cell.source = COVERAGE_TEST_CELL.format(points=POINTS["dcgan_coverage"])
+            meta = _meta("test_dcgan_coverage", grade=True, locked=True, points=POINTS["dcgan_coverage"])
         elif cell.cell_type == "code" and source.startswith("check_minmax("):
             cell.source = MINMAX_TEST_CELL.format(points=POINTS["minmax"])
             meta = _meta("test_minmax", grade=True, locked=True, points=POINTS["minmax"])
