@@ -146,9 +146,7 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     bar = _progress_bar(total, start_iter, progress)
     try:
         while it < total:
-            epoch, b = divmod(it, per_epoch)
-            if b == 0 and it > start_iter and shuffle:
-                order = torch.randperm(len(images), device=device, generator=rng)
+            b = it % per_epoch
             rows = slice(b * batch_size, (b + 1) * batch_size)
             real = images[rows] if order is None else images[order[rows]]
             if it % show_every == 0:
@@ -184,13 +182,15 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
             g_losses.append(g_loss.detach())
             finite &= torch.isfinite(d_losses[-1]) & torch.isfinite(g_losses[-1])
             it += 1
+            bar.update(1)
+            if shuffle and it % per_epoch == 0:   # drawn before a checkpoint can save it: resuming repeats it
+                order = torch.randperm(len(images), device=device, generator=rng)
             if it % CHECK_EVERY == 0 or it == total or it % show_every == 0:
                 if not bool(finite):          # the one host-device sync of this stretch
                     stopped = "diverged"
                     break
                 good, good_len = state.copy(), len(d_losses)
-                bar.set_postfix(D=f"{float(d_losses[-1]):.3f}", G=f"{float(g_losses[-1]):.3f}", refresh=False)
-                bar.update(it - bar.n)
+                bar.set_postfix(D=f"{float(d_losses[-1]):.3f}", G=f"{float(g_losses[-1]):.3f}")
                 if it % show_every == 0:
                     save_checkpoint(it)
     except KeyboardInterrupt:

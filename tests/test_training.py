@@ -74,8 +74,10 @@ def test_snapshots_use_one_fixed_noise_batch(solution):
     assert not all(np.array_equal(snaps[0], s) for s in snaps[1:])
 
 
-def test_resuming_from_a_checkpoint_gives_the_same_result_as_one_run(solution, tmp_path):
-    images = _images()
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_resuming_from_a_checkpoint_gives_the_same_result_as_one_run(solution, tmp_path, shuffle):
+    data = _images()
+    images = DataLoader(TensorDataset(data, torch.zeros(len(data))), batch_size=16, shuffle=True) if shuffle else data
     _, G_full, snaps_full, h_full = _train(solution, images, seed=3)
     ckpt = tmp_path / "run.pt"
     _train(solution, images, seed=3, num_epochs=1, checkpoint=ckpt)         # half the schedule, then stop
@@ -139,3 +141,24 @@ def test_resident_images_are_exactly_what_the_loader_gives_scaled_to_minus_one_o
     assert torch.equal(labels, FakeMNIST.targets[7:25])
     other = DataLoader(TensorDataset(expected, torch.zeros(len(expected))), batch_size=6)   # any other loader
     assert torch.allclose(resident_images(other, CPU), expected * 2 - 1)
+
+
+def test_an_interrupt_keeps_what_was_done_and_the_checkpoint_resumes_it(solution, tmp_path):
+    torch.manual_seed(0)
+    D, G = solution.discriminator(), solution.generator(noise_dim=8)
+    calls = {"n": 0}
+
+    def interrupted_loss(logits_fake):   # the student presses "interrupt" during iteration 7
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return solution.generator_loss(logits_fake)
+
+    history, ckpt = {}, tmp_path / "run.pt"
+    snapshots = ga.run_a_gan(D, G, solution.get_optimizer(D), solution.get_optimizer(G), solution.discriminator_loss,
+                             interrupted_loss, _images(), batch_size=16, noise_size=8, num_epochs=2, show_every=3,
+                             device=CPU, history=history, checkpoint=ckpt, progress=False)
+    assert history["stopped"] == "interrupted" and len(history["d_loss"]) == 7
+    assert history["snapshot_iters"] == [0, 3, 6] and len(snapshots) == 3
+    _, _, _, resumed = _train(solution, _images(), checkpoint=ckpt)
+    assert len(resumed["d_loss"]) == 12 and resumed["stopped"] is None
