@@ -8,7 +8,7 @@ IMPL   ?= gan_assignment/gan_pytorch.py
 COURSE ?= course
 WORKERS ?= 1
 
-.PHONY: help setup train notebook demo check test bench stubs refs release autograde clean
+.PHONY: help setup train notebook demo check test test-slow bench stubs refs release autograde clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -36,6 +36,9 @@ check: setup  ## check your functions (IMPL=path/to/gan_pytorch.py checks anothe
 
 test: setup  ## the project's tests
 	$(PY) -m pytest
+
+test-slow: setup  ## the long tests too (a full DCGAN schedule on real digits: about 20 min on 2 CPU cores)
+	$(PY) -m pytest -m "slow or not slow"
 
 bench: setup  ## time our trainer against the textbook loop (bench/speed-<device>.json) and update the README table
 	$(PY) -m tools.bench $(BENCH)
