@@ -284,6 +284,8 @@ def update_readme(readme=README, results_dir=RESULTS_DIR):
 
     def table(match):
         name = match.group(1)
+        if not (results_dir / f"{name}.json").exists():   # not measured yet: the block stays as written
+            return match.group(0)
         result = json.loads((results_dir / f"{name}.json").read_text())
         if result["kind"] == "speed":
             body = speed_table(result)
