@@ -245,16 +245,6 @@ def speed_table(result):
            f"{result['dataset']} data:\n\n" + "\n".join(rows)
 
 
-def quality_table(result):
-    rows = ["| model | trainer | wall time | FID | classes covered | KL from uniform | mean confidence |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-    for r in result["rows"]:
-        trainer = r["trainer"] + (f" ({r['precision']})" if r.get("precision", "fp32") != "fp32" else "")
-        rows.append(f"| {r['model']} | {trainer} | {_duration(r['seconds'])} | {r['fid']:.2f} | "
-                    f"{r['classes_covered']}/10 | {r['kl_from_uniform']:.3f} | {r['mean_confidence']:.3f} |")
-    return f"Full classic schedules on {result['machine']['name']}, {result['dataset']} data:\n\n" + "\n".join(rows)
-
-
 def calibration_table(result, models=None):
     """Reference rows (real, collapsed, noise) and, where measured, the trained models (ours and textbook)."""
     c = result["classifier"]
@@ -289,8 +279,6 @@ def update_readme(readme=README, results_dir=RESULTS_DIR):
         result = json.loads((results_dir / f"{name}.json").read_text())
         if result["kind"] == "speed":
             body = speed_table(result)
-        elif result["kind"] == "quality":
-            body = quality_table(result)
         else:   # calibration, with the trained models of the same data set when they were measured
             models = results_dir / f"quality-{result['dataset']}-cpu.json"
             body = calibration_table(result, json.loads(models.read_text()) if models.exists() else None)
