@@ -8,5 +8,5 @@ from checks.coverage import check_dcgan_coverage, save_generator
 from checks.minmax import check_minmax
 from checks.runner import STUDENT_FUNCTIONS, check, implementation_path, require, run_checks, student_module
 
-__all__ = ["STUDENT_FUNCTIONS", "check", "check_dcgan_coverage", "check_minmax", "save_generator", "implementation_path", "require", "run_checks",
-           "student_module"]
+__all__ = ["STUDENT_FUNCTIONS", "check", "check_dcgan_coverage", "check_minmax", "implementation_path", "require",
+           "run_checks", "save_generator", "student_module"]

@@ -23,6 +23,15 @@ DATASET = "mnist"      # the assignment's data set: coverage is graded on digits
 REQUIRED_CLASSES = 10
 
 
+def ensure_classifier():
+    """Train the coverage check's digit classifier if it is not cached yet (needs MNIST); otherwise do nothing."""
+    from gan_assignment.quality import classifier_path, get_classifier
+
+    if not classifier_path(DATASET).exists():
+        print(f"The DCGAN coverage check needs a {DATASET} digit classifier: training it once (about 2 minutes).")
+        get_classifier(DATASET)
+
+
 def save_generator(G, path=WEIGHTS_FILE):
     """Save a trained generator's weights for the coverage check (float16: half the size, same samples)."""
     state = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in G.state_dict().items()}

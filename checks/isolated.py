@@ -137,10 +137,9 @@ def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None):
     token = secrets.token_hex(16)
     arguments = {**references}
     if weights is not None:
-        from checks.coverage import DATASET
-        from gan_assignment.quality import get_classifier
+        from checks.coverage import ensure_classifier
 
-        get_classifier(DATASET)     # trained (once) here, outside the child's time limit
+        ensure_classifier()     # trained (once) here, outside the child's time limit
         arguments[COVERAGE] = weights
     command = [sys.executable, "-m", "checks.isolated", str(Path(impl).resolve()),
                *[f"{label}={Path(path).resolve()}" for label, path in arguments.items()]]

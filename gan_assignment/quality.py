@@ -203,8 +203,7 @@ def save_classifier(model, info, path):
 
 
 def _load_split(dataset, root, train):
-    images, labels = dataset_tensors(load_dataset(dataset, root=root, train=train))
-    return images, labels
+    return dataset_tensors(load_dataset(dataset, root=root, train=train))
 
 
 # ---------------------------------------------------------------- the report

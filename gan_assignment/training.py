@@ -199,7 +199,7 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
         bar.close()
 
     if stopped == "diverged":
-        bad = next(i for i, (d, g) in enumerate(zip(d_losses, g_losses), start=0)
+        bad = next(i for i, (d, g) in enumerate(zip(d_losses, g_losses))
                    if not (math.isfinite(float(d)) and math.isfinite(float(g))))
         state.restore(good)
         del d_losses[good_len:], g_losses[good_len:]
@@ -273,8 +273,11 @@ class _TrainingState:
         self.parts = {"D": D, "G": G, "D_solver": D_solver, "G_solver": G_solver}
         self.rng = rng
 
+    def state_dicts(self):
+        return {name: part.state_dict() for name, part in self.parts.items()}
+
     def copy(self):
-        return {name: copy.deepcopy(part.state_dict()) for name, part in self.parts.items()}
+        return copy.deepcopy(self.state_dicts())
 
     def restore(self, saved):
         for name, part in self.parts.items():
@@ -284,7 +287,7 @@ class _TrainingState:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        torch.save({**self.copy(), "rng": self.rng.get_state(), **extra}, tmp)
+        torch.save({**self.state_dicts(), "rng": self.rng.get_state(), **extra}, tmp)   # serialised as is: no copy
         os.replace(tmp, path)   # never a half-written checkpoint, even if killed while saving
 
     def load(self, path, device):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from checks.coverage import DATASET, WEIGHTS_FILE
+from checks.coverage import DATASET, WEIGHTS_FILE, ensure_classifier
 from checks.isolated import TIME_LIMIT, failed_report, grade_file
 from checks.minmax import minmax_status
 from checks.reference import ReferenceAnswers
@@ -270,14 +270,11 @@ def print_summary(subs):
 
 
 def _coverage_classifier():
-    """Make sure the digit classifier of the coverage check exists (trained once, cached next to the data)."""
+    """Train the coverage check's classifier before grading starts; stop with a clear error without MNIST."""
     from gan_assignment.data import DataUnavailable
-    from gan_assignment.quality import classifier_path, get_classifier
 
-    if not classifier_path(DATASET).exists():
-        print(f"The DCGAN coverage check needs a {DATASET} digit classifier: training it once (about 2 minutes).")
     try:
-        get_classifier(DATASET)
+        ensure_classifier()
     except DataUnavailable as e:
         raise SystemExit(f"error: the DCGAN coverage check needs the {DATASET} data set: {e}") from None
 
