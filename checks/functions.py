@@ -11,11 +11,14 @@ matches the reference to about 1e-12; differences from a real mistake are
 """
 
 import math
+import re
 
 import torch
 import torch.nn as nn
 
-from checks.reference import NETWORKS, CheckFailure, load_fixed_weights, param_layers, signature, trace
+from checks.reference import (CLASSIC_BATCH, NETWORKS, CheckFailure, NetworkCrashed, describe_error,
+                              load_fixed_weights, param_layers, signature, trace)
+from gan_assignment.utils import accepts, call_classic
 
 TOLERANCE = 1e-5
 
@@ -39,12 +42,13 @@ def _fail(message):
 def check_sample_noise(impl, ref):
     small = impl.sample_noise(5, 7)
     _expect_tensor(small, "sample_noise")
+    small = small.cpu()  # noise made on the GPU is fine
     if tuple(small.shape) != (5, 7):
         _fail(f"sample_noise(5, 7) returned shape {tuple(small.shape)}, expected (5, 7) = (batch_size, dim)")
     if not small.dtype.is_floating_point:
         _fail(f"sample_noise returned dtype {small.dtype}; noise must be floating point (torch.float32)")
 
-    noise = impl.sample_noise(256, 1000).detach().double()
+    noise = impl.sample_noise(256, 1000).detach().cpu().double()
     if not torch.isfinite(noise).all():
         _fail("sample_noise returned inf or nan values")
     low, high = float(noise.min()), float(noise.max())
@@ -59,10 +63,12 @@ def check_sample_noise(impl, ref):
         _fail("values are not uniform over [-1, 1]: the share of values in each tenth of the interval "
               f"ranges from {float(shares.min()):.1%} to {float(shares.max()):.1%} (uniform gives 10% each)")
 
-    _expect_seed_works(lambda seed: impl.sample_noise(4, 6, seed=seed), "sample_noise(4, 6, seed=...)")
-    a, b = impl.sample_noise(4, 6), impl.sample_noise(4, 6)
+    notes = _expect_seed_works(lambda seed: call_classic(impl.sample_noise, 4, 6, seed=seed).cpu(),
+                               "sample_noise(4, 6, seed=...)", impl.sample_noise)
+    a, b = impl.sample_noise(4, 6).cpu(), impl.sample_noise(4, 6).cpu()
     if torch.equal(a, b):
         _fail("two calls without a seed returned the same noise: only call torch.manual_seed when seed is not None")
+    return notes
 
 
 # ---------------------------------------------------------------------------
@@ -70,58 +76,173 @@ def check_sample_noise(impl, ref):
 # ---------------------------------------------------------------------------
 
 def check_discriminator(impl, ref):
-    _check_network(impl, ref, "discriminator")
-    _expect_seed_works(lambda seed: _flat_params(impl.discriminator(seed=seed)), "discriminator(seed=...)")
+    notes = _check_network(impl, ref, "discriminator")
+    return notes + _expect_seed_works(lambda seed: _flat_params(call_classic(impl.discriminator, seed=seed)),
+                                      "discriminator(seed=...)", impl.discriminator)
 
 
 def check_generator(impl, ref):
-    _check_network(impl, ref, "generator")
+    notes = _check_network(impl, ref, "generator")
     _expect_default_size(impl, ref, "generator")
-    _expect_seed_works(lambda seed: _flat_params(impl.generator(4, seed=seed)), "generator(4, seed=...)")
+    return notes + _expect_seed_works(lambda seed: _flat_params(call_classic(impl.generator, 4, seed=seed)),
+                                      "generator(4, seed=...)", impl.generator)
 
 
 def check_build_dc_classifier(impl, ref):
-    _check_network(impl, ref, "dc_classifier")
+    return _check_network(impl, ref, "dc_classifier")
 
 
 def check_build_dc_generator(impl, ref):
-    _check_network(impl, ref, "dc_generator")
+    notes = _check_network(impl, ref, "dc_generator")
     _expect_default_size(impl, ref, "dc_generator")
+    return notes
 
 
 def _check_network(impl, ref, name):
-    function, kwargs = NETWORKS[name]
-    call = f"{function}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
-    model = getattr(impl, function)(**kwargs)
+    """Check a network on what the classic training loop feeds it; return notes on anything beyond that.
+
+    The contract: discriminators get images (N, 1, 28, 28), generators noise
+    (N, noise_dim), in batches of the classic size (128); a builder that takes
+    `batch_size` is fed exactly the batch size it was built for. Each network is
+    also run on a small odd batch (the reference's), where every layer's input
+    is compared: that says *where* a network differs. Flat image batches and
+    batch sizes a network was not built for are advice, never a failure.
+    """
+    net = NETWORKS[name]
+    small, classic = ref.batch, CLASSIC_BATCH
+    takes_batch = net.batch_size_arg and accepts(getattr(impl, net.function), "batch_size")
+    built = {}
+
+    def model_for(batch):
+        key = batch if takes_batch else None
+        if key not in built:
+            built[key] = _build(impl, ref, name, net, batch if takes_batch else None)
+        return built[key]
+
+    notes = []
+    try:
+        _run_network(ref, name, model_for(small), small)
+        working = small
+    except NetworkCrashed as crash:
+        try:
+            _run_network(ref, name, model_for(classic), classic)
+        except NetworkCrashed:
+            _fail(_crash_message(impl, name, model_for(small), small, crash))
+        working = classic
+        hint = _crash_hint(str(crash.error), model_for(small)[1], crash, small).lstrip(". ")
+        notes.append(f"works on batches of {classic}, what the training loop feeds, but not on a batch of "
+                     f"{small} ({_short(crash)}). {hint or 'Reshape with -1 for the batch dimension'}. "
+                     "Fine for training; a network that takes any batch size is easier to test and sample from")
+    else:
+        try:
+            _run_network(ref, name, model_for(classic), classic)
+        except NetworkCrashed as crash:
+            _fail(_crash_message(impl, name, model_for(classic), classic, crash)
+                  + f" (the training loop feeds batches of {classic})")
+
+    # Advice: what goes beyond the classic contract.
+    if takes_batch:
+        other = classic if working == small else small
+        try:
+            _run_network(ref, name, model_for(working), other)
+        except (NetworkCrashed, CheckFailure) as e:
+            notes.append(f"built with batch_size={working}, it cannot take a batch of {other} ({_short(e)}): "
+                         "fine for the training loop, which always feeds batch_size images; "
+                         "Unflatten(-1, 1, 28, 28) would take any batch size")
+    if net.takes == "images":
+        try:
+            _run_network(ref, name, model_for(working), working, flat=True)
+        except (NetworkCrashed, CheckFailure) as e:
+            cause = _crash_hint(str(e.error), model_for(working)[1], e, working) \
+                if isinstance(e, NetworkCrashed) else ""
+            notes.append(f"works on images (N, 1, 28, 28), what the training loop feeds, but not on a flat batch "
+                         f"(N, 784) ({_short(e)}){cause or '.'} Taking both is optional: "
+                         + ("Unflatten(-1, 1, 28, 28) first would" if name == "dc_classifier" else
+                            "nn.Flatten() or x.reshape(len(x), -1) would") + " do it")
+    return notes
+
+
+def _build(impl, ref, name, net, batch):
+    """The student's network with the fixed test weights, in float64, training mode: (model, layers, call)."""
+    call = f"{net.function}({net.noise_dim if net.takes == 'noise' else ''}" \
+           f"{'' if batch is None else f'batch_size={batch}'})"
+    model = net.build(impl, batch)
     if not isinstance(model, nn.Module):
         _fail(f"{call} must return an nn.Module (for example an nn.Sequential), got {type(model).__name__}")
-
     expected_layers = ref.strings(f"{name}_layers")
     got_count = sum(p.numel() for p in model.parameters())
     expected_count = int(ref[f"{name}_param_count"])
     layers = _match_layers(model, expected_layers, call, got_count, expected_count)
-
     checksum = load_fixed_weights(layers, ref.weights_seed)
     if not math.isclose(checksum, float(ref[f"{name}_weights_checksum"]), rel_tol=1e-9):
         raise RuntimeError("the fixed test weights differ from those the reference file was made with "
                            "(a different PyTorch random generator?); ask your instructor")
     model.double().train()
+    return model, layers, call
 
-    x = ref.tensor(f"{name}_input")
-    inputs = [x]
-    if name in ("discriminator", "dc_classifier"):
-        inputs.append(x.reshape(len(x), -1))  # flattened images must work too
+
+def _run_network(ref, name, built, batch, flat=False):
+    """Run a built network on `batch` reference inputs and compare with the reference.
+
+    Per-sample networks repeat the reference batch to any size and compare every
+    layer's input; a network with batch statistics is compared layer by layer on
+    the reference batch and by its output on the classic batch.
+    Raises CheckFailure on a difference, NetworkCrashed if the network raises.
+    """
+    model, layers, call = built
+    net = NETWORKS[name]
+    rows = torch.arange(batch) % ref.batch
+    x = ref.tensor(f"{name}_input")[rows]
+    if flat:
+        x = x.reshape(batch, -1)
+    shape = "x".join(map(str, x.shape))
+    seen, out = trace(model, layers, x)
+    expected_layers = ref.strings(f"{name}_layers")
     between = ref.strings(f"{name}_between")
-    expected_out = ref.tensor(f"{name}_output")
-    for x in inputs:
-        shape = "x".join(map(str, x.shape))
-        try:
-            seen, out = trace(model, layers, x)
-        except (RuntimeError, ValueError, TypeError, IndexError) as e:
-            _fail(f"running {call} on a batch of shape ({shape}) raised {type(e).__name__}: {e}"
-                  + (" (the network must work for any batch size N)" if "size" in str(e) or "shape" in str(e) else ""))
-        _compare_layer_inputs(ref, name, expected_layers, between, seen, shape)
-        _compare_output(name, expected_layers, between, out, expected_out, shape, ref.batch)
+    if net.per_sample or batch == ref.batch:
+        _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows)
+        expected_out = ref.tensor(f"{name}_output")[rows]
+    else:
+        expected_out = ref.tensor(f"{name}_classic_output")
+    _compare_output(name, expected_layers, between, out, expected_out, shape, batch)
+
+
+def _crash_message(impl, name, built, batch, crash):
+    """What happened when the network raised, and the likely cause in words."""
+    model, layers, call = built
+    net = NETWORKS[name]
+    shape = "x".join(map(str, net.input_shape(batch)))
+    text = f"running {call} on a batch of shape ({shape}) raised {describe_error(crash.error, impl.__file__)}"
+    return text + _crash_hint(str(crash.error), layers, crash, batch)
+
+
+def _crash_hint(error, layers, crash, batch):
+    baked = re.search(r"shape '\[(-?\d+),", error)
+    if baked and int(baked.group(1)) not in (-1, batch):
+        return (f". The batch size {baked.group(1)} is built into a reshape, so only batches of exactly that "
+                "size fit: reshape with -1 for the batch dimension (Unflatten(-1, ...), x.view(-1, ...))")
+    if "unpack" in error and "expected 4" in error:
+        return (". A flat batch (N, 784) reached code that unpacks N, C, H, W = x.size(), which needs images "
+                "(N, 1, 28, 28).")
+    if "conv" in error.lower() and ("3D" in error or "4D" in error or "dimensions" in error):
+        return ". A Conv2d received a flat batch: it needs images shaped (N, C, H, W)."
+    if "mat1 and mat2" in error and crash.reached is not None:
+        layer = layers[crash.reached]
+        got = crash.seen[crash.reached]
+        where = f"layer {crash.reached + 1} of {len(layers)} ({signature(layer)})"
+        if got is not None and got.dim() > 2 and isinstance(layer, nn.Linear):
+            return (f". {where} received shape {tuple(got.shape)}: a Linear layer needs flat vectors, so "
+                    "flatten the images to (N, 784) first (Flatten())")
+        if got is not None and isinstance(layer, nn.Linear):
+            return (f". {where} received {got.shape[-1]} features per example, but it takes "
+                    f"{layer.in_features}: check the shapes between the layers")
+    return ""
+
+
+def _short(error):
+    """The first line of an error, for a note."""
+    text = str(error.error if isinstance(error, NetworkCrashed) else error).strip().splitlines()
+    return (text[0][:160] if text else type(error).__name__)
 
 
 def _match_layers(model, expected, call, got_count, expected_count):
@@ -138,12 +259,12 @@ def _match_layers(model, expected, call, got_count, expected_count):
     return matched
 
 
-def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape):
+def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows):
     for i, got in enumerate(seen):
         layer = f"layer {i + 1} of {len(expected_layers)} ({expected_layers[i]})"
         if got is None:
             _fail(f"on input ({shape}), {layer} was never used in forward()")
-        expected = torch.from_numpy(ref[f"{name}_layer_input_{i}"]).double()
+        expected = torch.from_numpy(ref[f"{name}_layer_input_{i}"]).double()[rows]
         if got.numel() != expected.numel():
             _fail(f"on input ({shape}), {layer} received shape {tuple(got.shape)}, expected "
                   f"{tuple(expected.shape)}")
@@ -156,7 +277,7 @@ def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape):
 
 
 def _compare_output(name, expected_layers, between, out, expected, shape, batch):
-    if name in ("discriminator", "dc_classifier"):
+    if NETWORKS[name].takes == "images":
         ok_shapes = {(batch, 1), (batch,)}
         wanted = f"({batch}, 1)"
     else:
@@ -172,8 +293,8 @@ def _compare_output(name, expected_layers, between, out, expected, shape, batch)
 
 
 def _expect_default_size(impl, ref, name):
-    function = NETWORKS[name][0]
-    count = sum(p.numel() for p in getattr(impl, function)().parameters())
+    function = NETWORKS[name].function
+    count = sum(p.numel() for p in call_classic(getattr(impl, function)).parameters())
     expected = int(ref[f"{name}_default_param_count"])
     if count != expected:
         _fail(f"{function}() with the default noise_dim has {count:,} parameters, expected {expected:,}: "
@@ -181,7 +302,7 @@ def _expect_default_size(impl, ref, name):
 
 
 def _flat_params(model):
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    return torch.cat([p.detach().reshape(-1).cpu() for p in model.parameters()])
 
 
 # ---------------------------------------------------------------------------
@@ -189,65 +310,110 @@ def _flat_params(model):
 # ---------------------------------------------------------------------------
 
 def check_bce_loss(impl, ref):
-    _check_loss(impl, ref, "bce_loss", ("input", "target"))
+    # The classic callers pass logits and targets both shaped (N,); targets shaped
+    # like (N, 1) logits are what this project's discriminator_loss passes: advice.
+    notes = _check_loss(impl, ref, "bce_loss", ("input", "target"), shapes=[(ref.batch,)],
+                        advice_shapes=[(ref.batch, 1)])
     for dtype in (torch.float32, torch.float64):
         x = ref.tensor("bce_loss_extreme_input").to(dtype)
         target = ref.tensor("bce_loss_extreme_target").to(dtype)
-        got = impl.bce_loss(x, target)
+        got, _ = _call_on_student_device(impl.bce_loss, [x, target])
         expected = float(ref["bce_loss_extreme_output"])
-        value = float(got.detach())
+        value = float(got.detach().reshape(-1)[0]) if got.numel() == 1 else float("nan")
         if not math.isfinite(value) or abs(value - expected) > 1e-6 * abs(expected):
             _fail(f"not numerically stable: for logits {x.tolist()} and targets {target.tolist()} "
                   f"({dtype}) bce_loss returned {value}, expected {expected:.6g}. Computing sigmoid and "
                   "then log overflows for large |x|; use the identity in the docstring")
+    return notes
 
 
 def check_discriminator_loss(impl, ref):
-    _check_loss(impl, ref, "discriminator_loss", ("logits_real", "logits_fake"),
-                hint="real images have target 1 and fake images target 0, and the loss is the SUM "
-                     "of the two mean losses")
+    return _check_loss(impl, ref, "discriminator_loss", ("logits_real", "logits_fake"),
+                       hint="real images have target 1 and fake images target 0, and the loss is the SUM "
+                            "of the two mean losses")
 
 
 def check_generator_loss(impl, ref):
-    _check_loss(impl, ref, "generator_loss", ("logits_fake",),
-                hint="the generator wants its fakes called real: use target 1 (the non-saturating loss)")
+    return _check_loss(impl, ref, "generator_loss", ("logits_fake",),
+                       hint="the generator wants its fakes called real: use target 1 (the non-saturating loss)")
 
 
 def check_ls_discriminator_loss(impl, ref):
-    _check_loss(impl, ref, "ls_discriminator_loss", ("scores_real", "scores_fake"),
-                hint="each of the two terms is 0.5 times a mean over the batch")
+    return _check_loss(impl, ref, "ls_discriminator_loss", ("scores_real", "scores_fake"),
+                       hint="each of the two terms is 0.5 times a mean over the batch")
 
 
 def check_ls_generator_loss(impl, ref):
-    _check_loss(impl, ref, "ls_generator_loss", ("scores_fake",),
-                hint="the loss is 0.5 times a mean over the batch")
+    return _check_loss(impl, ref, "ls_generator_loss", ("scores_fake",),
+                       hint="the loss is 0.5 times a mean over the batch")
 
 
-def _check_loss(impl, ref, name, arg_names, hint=None):
-    """Value and gradient of a loss on fixed inputs, shaped (N,) and (N, 1)."""
+def _check_loss(impl, ref, name, arg_names, hint=None, shapes=None, advice_shapes=()):
+    """Value and gradient of a loss on fixed inputs; returns notes.
+
+    `shapes`: the input shapes the classic assignment passes (its test data: (N,);
+    its training loop: D's output, (N, 1)); each must give the right value and
+    gradient. `advice_shapes`: shapes beyond that; a failure there is a note.
+    A result of shape (1,) (e.g. from .mean(dim=0)) is accepted with a note.
+    """
+    notes = []
+    for shape in shapes or [(ref.batch,), (ref.batch, 1)]:
+        notes += _check_loss_at(impl, ref, name, arg_names, hint, shape)
+    for shape in advice_shapes:
+        try:
+            _check_loss_at(impl, ref, name, arg_names, hint, shape)
+        except (CheckFailure, RuntimeError, ValueError, TypeError, IndexError) as e:
+            shown = _short(e).split(". ")[0]
+            notes.append(f"with every argument shaped {shape} it fails ({shown}). The classic callers pass "
+                         "(N,) targets, so this passes; a loss that takes targets shaped like its input "
+                         "(torch.ones_like(logits)) works with any caller")
+    return sorted(set(notes), key=notes.index)
+
+
+def _check_loss_at(impl, ref, name, arg_names, hint, shape):
+    args = [ref.tensor(f"{name}_{a}").reshape(shape).requires_grad_(a != "target") for a in arg_names]
+    call = f"{name}({', '.join(f'<{a} of shape {shape}>' for a in arg_names)})"
+    got, args = _call_on_student_device(getattr(impl, name), args)
+    _expect_tensor(got, name)
+    notes = []
+    if got.numel() != 1:
+        _fail(f"{call} returned shape {tuple(got.shape)}; a loss must be a single number (a scalar tensor): "
+              "average over the batch with .mean()")
+    if got.dim() != 0:
+        notes.append(f"returns shape {tuple(got.shape)} rather than a 0-dim scalar; that works for backward() "
+                     "and for training, and .mean() over all elements gives the usual 0-dim loss")
     expected = float(ref[f"{name}_output"])
-    for shape in ((ref.batch,), (ref.batch, 1)):
-        args = [ref.tensor(f"{name}_{a}").reshape(shape).requires_grad_(a != "target") for a in arg_names]
-        call = f"{name}({', '.join(f'<{a} of shape {shape}>' for a in arg_names)})"
-        got = getattr(impl, name)(*args)
-        _expect_tensor(got, name)
-        if got.dim() != 0:
-            _fail(f"{call} returned shape {tuple(got.shape)}; a loss must be a scalar tensor (shape ()): "
-                  "average over the batch with .mean()")
-        value = float(got.detach())
-        if not math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=1e-12):
-            _fail(f"{call} returned {value:.6g}, expected {expected:.6g}. " + _loss_hint(value, expected, hint, ref.batch))
-        if not got.requires_grad:
-            _fail(f"{name} returned a value without a gradient: keep the whole computation in torch "
-                  "(no .item(), .detach(), .numpy() or Python floats)")
-        got.backward()
-        for a, tensor in zip(arg_names, args):
-            if a == "target":
-                continue
-            error = relative_difference(tensor.grad.reshape(-1), ref[f"{name}_grad_{a}"])
-            if error > TOLERANCE:
-                _fail(f"{name} has the right value but the wrong gradient with respect to {a} "
-                      f"(relative error {error:.1e}). Is part of the computation detached or constant?")
+    value = float(got.detach().reshape(()))
+    if not math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=1e-12):
+        _fail(f"{call} returned {value:.6g}, expected {expected:.6g}. " + _loss_hint(value, expected, hint, ref.batch))
+    if not got.requires_grad:
+        _fail(f"{name} returned a value without a gradient: keep the whole computation in torch "
+              "(no .item(), .detach(), .numpy() or Python floats)")
+    got.backward(torch.ones_like(got))
+    for a, tensor in zip(arg_names, args):
+        if a == "target":
+            continue
+        error = relative_difference(tensor.grad.reshape(-1).cpu(), ref[f"{name}_grad_{a}"])
+        if error > TOLERANCE:
+            _fail(f"{name} has the right value but the wrong gradient with respect to {a} "
+                  f"(relative error {error:.1e}). Is part of the computation detached or constant?")
+    return notes
+
+
+def _call_on_student_device(function, args):
+    """Call a loss on CPU arguments; if the student's code makes its own tensors on the GPU, on GPU arguments.
+
+    (Code written for a GPU, with `dtype = torch.cuda.FloatTensor`, mixes devices on
+    CPU inputs; the classic loop feeds it GPU tensors, so the check does too.)
+    Returns (result, the arguments used): their .grad is what the gradient check reads.
+    """
+    try:
+        return function(*args), args
+    except RuntimeError as e:
+        if not (torch.cuda.is_available() and "same device" in str(e)):
+            raise
+    moved = [a.detach().cuda().requires_grad_(a.requires_grad) for a in args]
+    return function(*moved), moved
 
 
 def _loss_hint(value, expected, hint, batch):
@@ -296,13 +462,22 @@ def _expect_tensor(value, name):
         _fail(f"{name} must return a torch.Tensor, got {type(value).__name__}")
 
 
-def _expect_seed_works(draw, call):
+def _expect_seed_works(draw, call, function):
+    """The same seed gives the same result, another seed another one; returns a note for a seed-less signature.
+
+    A function without a `seed` argument (the 2017-2019 signatures) is called after
+    torch.manual_seed(seed): this still proves it draws from torch's generator.
+    """
     first, again, other = draw(1), draw(1), draw(2)
     if not torch.equal(first, again):
         _fail(f"{call} is not reproducible: the same seed gave different results. "
               "Call torch.manual_seed(seed) first when seed is not None")
     if torch.equal(first, other):
         _fail(f"{call} gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
+    if accepts(function, "seed"):
+        return []
+    return [f"{function.__name__} takes no seed argument (the 2017-2019 signature): it was checked after "
+            "torch.manual_seed(seed) instead"]
 
 
 CHECKS = {

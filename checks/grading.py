@@ -73,6 +73,9 @@ def grade(name, hidden=False):
                                "visible check). Is something hard-coded, or special-cased to the visible test?")
         raise GradeFailure(f"{name}: {result['status']}" + (f": {result['message']}" if result["message"] else ""))
     print(f"PASS {name}" + (" (hidden test)" if hidden else ""))
+    if not hidden:
+        for note in result.get("notes", []):
+            print(f"  note: {note}")
 
 
 def grade_dcgan_coverage(weights=None):

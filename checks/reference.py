@@ -11,11 +11,16 @@
   Comparing traces layer by layer tells *where* a network differs.
 """
 
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from gan_assignment.config import IMAGE_SIZE
+from gan_assignment.utils import call_classic
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "reference_answers.npz"
 HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")  # instructors only: never released
@@ -25,12 +30,44 @@ HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")  # inst
 WEIGHTS_SEED = 231
 BATCH = 5  # an odd batch size: catches networks that assume the training batch size
 
-# name in the reference file -> (student function, keyword arguments)
+CLASSIC_BATCH = 128  # what the classic training loop feeds every network (config.BATCH_SIZE)
+
+
+@dataclass(frozen=True)
+class Network:
+    """How the checks build and feed one student network, as the classic assignment does.
+
+    - function: the student's builder.
+    - takes: "images" (discriminators: batches shaped (N, 1, 28, 28), as the classic
+      loop feeds them) or "noise" (generators: (N, noise_dim)).
+    - noise_dim: passed positionally to a generator builder (every year's callers do).
+    - per_sample: each output row depends only on its own input row (no BatchNorm),
+      so a reference batch can be repeated to any batch size.
+    - batch_size_arg: the builder takes the batch size it will be fed
+      (build_dc_classifier(batch_size)); each network is fed exactly that many.
+    """
+    function: str
+    takes: str
+    noise_dim: int = None
+    per_sample: bool = True
+    batch_size_arg: bool = False
+
+    def build(self, impl, batch):
+        """The student's network, called as every year's classic code calls it."""
+        args = (self.noise_dim,) if self.takes == "noise" else ()
+        kwargs = {"batch_size": batch} if self.batch_size_arg else {}
+        return call_classic(getattr(impl, self.function), *args, **kwargs)
+
+    def input_shape(self, batch):
+        return (batch, 1, IMAGE_SIZE, IMAGE_SIZE) if self.takes == "images" else (batch, self.noise_dim)
+
+
+# name in the reference file -> how the network is built and fed (noise_dim 4, as the classic tests)
 NETWORKS = {
-    "discriminator": ("discriminator", {}),
-    "generator": ("generator", {"noise_dim": 4}),
-    "dc_classifier": ("build_dc_classifier", {"batch_size": 128}),
-    "dc_generator": ("build_dc_generator", {"noise_dim": 4}),
+    "discriminator": Network("discriminator", "images"),
+    "generator": Network("generator", "noise", noise_dim=4),
+    "dc_classifier": Network("build_dc_classifier", "images", batch_size_arg=True),
+    "dc_generator": Network("build_dc_generator", "noise", noise_dim=4, per_sample=False),
 }
 
 PARAM_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm1d, nn.BatchNorm2d)
@@ -126,26 +163,66 @@ def load_fixed_weights(layers, seed):
     return total
 
 
+class NetworkCrashed(Exception):
+    """The student's network raised while running; `reached` is the last layer it got to (or None)."""
+
+    def __init__(self, error, reached, seen):
+        super().__init__(str(error))
+        self.error, self.reached, self.seen = error, reached, seen
+
+
 def trace(model, layers, x):
     """Run `model` on `x`; return (the input each of `layers` received, the output).
 
     Layers that never ran have None as input. Everything is returned as float64
-    tensors, detached.
+    CPU tensors, detached. `x` goes to the device of the model's parameters (a
+    student's code may have moved them to the GPU). If the model raises,
+    NetworkCrashed says which layer it had reached.
     """
     seen = [None] * len(layers)
+    reached = [None]
 
     def hook(index):
         def record(_module, args):
+            reached[0] = index
             if seen[index] is None:
-                seen[index] = args[0].detach().double().clone()
+                seen[index] = args[0].detach().double().cpu().clone()
         return record
 
+    device = next((p.device for p in model.parameters()), x.device)
     handles = [layer.register_forward_pre_hook(hook(i)) for i, layer in enumerate(layers)]
     try:
-        output = model(x)
+        output = model(x.to(device))
+    except (RuntimeError, ValueError, TypeError, IndexError, AttributeError, AssertionError) as e:
+        raise NetworkCrashed(e, reached[0], seen) from e
     finally:
         for h in handles:
             h.remove()
     if not isinstance(output, torch.Tensor):
         raise CheckFailure(f"the network returned a {type(output).__name__}, not a tensor")
-    return seen, output.detach().double()
+    return seen, output.detach().double().cpu()
+
+
+def needs_gpu(error):
+    """True when `error` is PyTorch saying that CUDA is missing (code written for a GPU, run without one)."""
+    text = str(error)
+    return (not torch.cuda.is_available()
+            and any(s in text for s in ("NVIDIA driver", "not compiled with CUDA", "No CUDA GPUs",
+                                        "CUDA driver", "cuda.FloatTensor", "CUDA error")))
+
+
+def describe_error(error, path):
+    """'ValueError: msg (gan_pytorch.py line 57: `code`)', pointing into the file at `path` if possible.
+
+    Code that needs a GPU, run where there is none, is said so in words.
+    """
+    path = Path(path).resolve()
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == path]
+    where = f"{path.name} line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`" if frames else None
+    if needs_gpu(error):
+        return ("your code needs a GPU (CUDA) and this machine has none"
+                + (f" ({where})" if where else "")
+                + ". Create tensors on the CPU or on the device of the inputs (torch.ones_like(x), "
+                "device=x.device) instead of torch.cuda.FloatTensor or .cuda(); the notebook moves the "
+                "networks to the GPU when there is one")
+    return f"{type(error).__name__}: {error}" + (f" ({where})" if where else "")

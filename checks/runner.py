@@ -18,15 +18,14 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from checks.functions import CHECKS
-from checks.reference import REFERENCE_FILE, CheckFailure, ReferenceAnswers
+from checks.reference import REFERENCE_FILE, CheckFailure, ReferenceAnswers, describe_error, needs_gpu
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
@@ -47,10 +46,13 @@ class ImplementationImportError(Exception):
 
 @dataclass
 class Result:
+    """One function's verdict. `notes`: advice on a passing function (what works beyond the classic
+    contract, or does not), never a reason to fail."""
     name: str
     status: str
     message: str = ""
     seconds: float = 0.0
+    notes: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -61,6 +63,8 @@ class Result:
         if self.message:
             first, *rest = self.message.splitlines()
             text += f": {first}" + "".join(f"\n{'':<17}{line}" for line in rest)
+        for note in self.notes:
+            text += f"\n{'':<17}note: {note}"
         return text
 
 
@@ -80,7 +84,7 @@ def load_impl(path):
     except BaseException as e:  # noqa: BLE001 - whatever the student's file raises at import
         if isinstance(e, KeyboardInterrupt):
             raise
-        raise ImplementationImportError(f"importing {path.name} raised {_describe(e, path)}") from None
+        raise ImplementationImportError(f"importing {path.name} raised {describe_error(e, path)}") from None
     finally:
         sys.modules.pop(name, None)
     return module
@@ -125,6 +129,9 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
             dep = results.get(dependency) or _run_one(dependency, impl, ref, impl_path, time_limit)
             if not dep.passed:
                 results[name].message += f"\n(it probably uses {dependency}, which does not pass yet: fix that first)"
+            elif dep.notes:
+                results[name].message += (f"\n(if it uses {dependency}: {dependency} passes, with a note: "
+                                          f"{dep.notes[0]})")
     return [results[n] for n in names]
 
 
@@ -132,11 +139,12 @@ def _run_one(name, impl, ref, impl_path, time_limit):
     if not callable(getattr(impl, name, None)):
         return Result(name, FAIL, f"your file has no function named {name}")
     start = time.perf_counter()
+    notes = []
     try:
         # The student's seeds must not leak into the notebook's random state, and vice versa.
         with torch.random.fork_rng(devices=[]), _time_limit(time_limit):
             torch.manual_seed(0)
-            CHECKS[name](impl, ref)
+            notes = CHECKS[name](impl, ref) or []
         status, message = PASS, ""
     except NotImplementedError as e:
         status, message = NOT_IMPLEMENTED, "" if str(e) == f"{name} is not implemented yet" else str(e)
@@ -145,18 +153,8 @@ def _run_one(name, impl, ref, impl_path, time_limit):
     except _TimeUp:
         status, message = FAIL, f"did not finish within {time_limit} s (an endless loop?)"
     except Exception as e:  # noqa: BLE001 - a crash in student code is a failure to report, not to raise
-        status, message = FAIL, f"raised {_describe(e, impl_path)}"
-    return Result(name, status, message, time.perf_counter() - start)
-
-
-def _describe(error, impl_path):
-    """'ValueError: msg (gan_pytorch.py line 57: `code`)', pointing into the student's file if possible."""
-    text = f"{type(error).__name__}: {error}"
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == impl_path]
-    if frames:
-        frame = frames[-1]
-        text += f" ({impl_path.name} line {frame.lineno}: `{(frame.line or '').strip()}`)"
-    return text
+        status, message = FAIL, ("" if needs_gpu(e) else "raised ") + describe_error(e, impl_path)
+    return Result(name, status, message, time.perf_counter() - start, notes)
 
 
 class _TimeUp(BaseException):

@@ -233,8 +233,10 @@ def generate(G, num_samples=NUM_SAMPLES, noise_size=NOISE_DIM, seed=0, batch_siz
     gen = torch.Generator().manual_seed(seed)
     out = []
     for b in range(0, num_samples, batch_size):
-        z = torch.rand(min(batch_size, num_samples - b), noise_size, generator=gen) * 2 - 1
-        out.append(G(z.to(device)).float().reshape(-1, 1, 28, 28).cpu())
+        # Always a full batch, as in training (some generators only take batches of batch_size);
+        # the last one is trimmed.
+        z = torch.rand(batch_size, noise_size, generator=gen) * 2 - 1
+        out.append(G(z.to(device)).float().reshape(-1, 1, 28, 28)[:num_samples - b].cpu())
     return torch.cat(out)
 
 

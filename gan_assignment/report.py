@@ -121,8 +121,9 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     plt.show()
     import torch
     with torch.no_grad():  # the final samples: 64 fresh ones, in training mode like the snapshots
-        z = torch.rand(64, noise_size, device=next(G.parameters()).device) * 2 - 1
-        final = G(z).cpu()
+        # drawn as one training-size batch (some generators take no other size), of which 64 are shown
+        z = torch.rand(max(batch_size, 64), noise_size, device=next(G.parameters()).device) * 2 - 1
+        final = G(z)[:64].cpu()
     show_images(final, title=f"{name}: final samples", save_to=out_dir / f"{name}_final.png")
     plt.show()
     plot_losses(history, EQUILIBRIUM[loss_kind], title=f"{name}: losses",

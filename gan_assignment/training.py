@@ -101,15 +101,16 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
 
     D.to(device).train()
     G.to(device).train()
-    if _has_conv(D) or _has_conv(G):
-        D.to(memory_format=torch.channels_last)
-        G.to(memory_format=torch.channels_last)
-    joint_d_batch = not _has_batch_statistics(D)
     d_params = [p for p in D.parameters() if p.requires_grad]
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def noise(n):
         return torch.rand(n, noise_size, device=device, generator=rng) * 2 - 1
+
+    channels_last, joint_d_batch = _fast_paths(D, G, images[:batch_size], noise_size, autocast)
+    if channels_last:
+        D.to(memory_format=torch.channels_last)
+        G.to(memory_format=torch.channels_last)
 
     state = _TrainingState(D, G, D_solver, G_solver, rng)
     fixed_noise = noise(batch_size)   # a full batch: BatchNorm sees the statistics it trains with
@@ -178,8 +179,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
             for p in d_params:
                 p.requires_grad_(True)
 
-            d_losses.append(d_loss.detach())
-            g_losses.append(g_loss.detach())
+            d_losses.append(d_loss.detach().reshape(()))   # a loss of shape (1,) counts as a number too
+            g_losses.append(g_loss.detach().reshape(()))
             finite &= torch.isfinite(d_losses[-1]) & torch.isfinite(g_losses[-1])
             it += 1
             bar.update(1)
@@ -251,6 +252,38 @@ def _unshuffled(loader):
 
 def _shuffles(loader):
     return isinstance(getattr(loader, "sampler", None), torch.utils.data.RandomSampler)
+
+
+def _fast_paths(D, G, real, noise_size, autocast):
+    """Which speed-ups these networks can take: (channels-last layout, real and fake as one D batch).
+
+    Networks written against the classic API may reshape with `.view` (which fails
+    on channels-last tensors) or have the batch size built into a reshape (which
+    fails on a batch of 2N); they train the plain way. Tried on copies, so
+    BatchNorm statistics are untouched.
+    """
+    channels_last = _has_conv(D) or _has_conv(G)
+    joint = not _has_batch_statistics(D)
+    n = len(real)
+    z = torch.rand(n, noise_size, device=real.device) * 2 - 1
+    with torch.no_grad(), autocast:
+        if channels_last:
+            try:
+                d = copy.deepcopy(D).to(memory_format=torch.channels_last)
+                g = copy.deepcopy(G).to(memory_format=torch.channels_last)
+                d(g(z).reshape(n, 1, IMAGE_SIZE, IMAGE_SIZE))
+                d(real)
+            except Exception:  # noqa: BLE001 - any failure means: keep the standard layout
+                channels_last = False
+        if joint:
+            try:
+                d = copy.deepcopy(D)
+                if channels_last:
+                    d.to(memory_format=torch.channels_last)
+                d(torch.cat([real, real]))
+            except Exception:  # noqa: BLE001
+                joint = False
+    return channels_last, joint
 
 
 def _has_conv(model):

@@ -6,6 +6,7 @@ with a message containing the given hint.
 """
 
 import pytest
+import torch
 
 from tests.conftest import SOLUTION_FILE, edit_function
 
@@ -39,6 +40,8 @@ MISTAKES = [
     ("discriminator", "hidden layer too small", "nn.Linear(256, 256)", "nn.Linear(256, 128)",
      "parameters, expected 267,009"),
     ("discriminator", "seed ignored", SEED, "", "not reproducible"),
+    ("discriminator", "no Flatten before the first Linear", "        Flatten(),\n", "",
+     "a Linear layer needs flat vectors"),
 
     ("generator", "missing Tanh", "nn.Tanh(),", "", "Tanh()"),
     ("generator", "sigmoid instead of Tanh", "nn.Tanh(),", "nn.Sigmoid(),", "Tanh()"),
@@ -97,8 +100,6 @@ MISTAKES = [
      "nn.Linear(64 * 4 * 4, 1024),\n        nn.LeakyReLU(0.2)", "LeakyReLU(negative_slope=0.01)"),
     ("build_dc_classifier", "ReLU instead of LeakyReLU", "nn.Conv2d(1, 32, kernel_size=5, stride=1),\n        nn.LeakyReLU(0.01)",
      "nn.Conv2d(1, 32, kernel_size=5, stride=1),\n        nn.ReLU()", "LeakyReLU(negative_slope=0.01)"),
-    ("build_dc_classifier", "batch size built into the reshape", "Unflatten(-1, 1, 28, 28),\n",
-     "Unflatten(batch_size, 1, 28, 28),\n", "any batch size"),
     ("build_dc_classifier", "sigmoid at the end", "nn.Linear(1024, 1),", "nn.Linear(1024, 1), nn.Sigmoid(),",
      "no sigmoid"),
 
@@ -118,3 +119,24 @@ def test_mistake_fails_with_a_helpful_message(check_source, function, mistake, o
     result = check_source(edit_function(SOLUTION, function, old, new), function)
     assert result.status == "FAIL", f"{mistake!r} was not caught: {result.line()}"
     assert hint in result.message, f"the message for {mistake!r} should mention {hint!r}; it says:\n{result.message}"
+
+
+GPU_ONLY = [
+    # function, what the student wrote for a GPU, old text, new text
+    ("sample_noise", "dtype = torch.cuda.FloatTensor", "return torch.rand(batch_size, dim) * 2 - 1",
+     "return (torch.rand(batch_size, dim) * 2 - 1).type(torch.cuda.FloatTensor)"),
+    ("generator_loss", "targets made with device='cuda'", "torch.ones_like(logits_fake)",
+     "torch.ones(logits_fake.shape, device='cuda')"),
+    ("discriminator", "the network moved with .cuda()", "        nn.Linear(256, 1),\n    )",
+     "        nn.Linear(256, 1),\n    ).cuda()"),
+]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: such code runs")
+@pytest.mark.parametrize("function, what, old, new", GPU_ONLY, ids=[f"{g[0]}: {g[1]}" for g in GPU_ONLY])
+def test_code_that_needs_a_gpu_says_so_in_one_line(check_source, function, what, old, new):
+    result = check_source(edit_function(SOLUTION, function, old, new), function)
+    assert result.status == "FAIL"
+    assert result.message.startswith("your code needs a GPU (CUDA) and this machine has none"), result.message
+    assert "gan_pytorch.py line" in result.message and "cuda" in result.message, result.message
+    assert "\n" not in result.message and "Traceback" not in result.message

@@ -143,3 +143,171 @@ def _source(function, code):
 def test_correct_variant_passes(check_source, function, variant, code):
     result = check_source(_source(function, code), function)
     assert result.passed, f"a correct {function} ({variant}) was rejected: {result.line()}"
+
+
+# ---------------------------------------------------------------------------
+# Every year's classic API: correct code written against the classic assignment's
+# own helpers, signatures and callers passes, and what goes beyond the classic
+# contract (flat input, other batch sizes, (N, 1) targets, 0-dim losses) is a note.
+# ---------------------------------------------------------------------------
+
+COURSE_HELPERS = '''
+batch_size = 128
+dtype = torch.FloatTensor
+
+
+class Flatten(nn.Module):
+    def forward(self, x):
+        N, C, H, W = x.size()  # read in N, C, H, W
+        return x.view(N, -1)
+
+
+class Unflatten(nn.Module):
+    def __init__(self, N=-1, C=128, H=7, W=7):
+        super(Unflatten, self).__init__()
+        self.N, self.C, self.H, self.W = N, C, H, W
+
+    def forward(self, x):
+        return x.view(self.N, self.C, self.H, self.W)
+'''
+
+
+def _with_course_helpers(source):
+    """The solution with the classic course's own helpers defined in the file (shadowing ours)."""
+    marker = "# ---------------------------------------------------------------------------\n# Random noise"
+    assert source.count(marker) == 1
+    return source.replace(marker, COURSE_HELPERS + "\n\n" + marker)
+
+
+CLASSIC = [
+    # function, pattern, code (None: the solution with the course's helpers), note the result must carry
+    ("discriminator", "the course's Flatten, which unpacks N, C, H, W", None, "not on a flat batch"),
+    ("build_dc_classifier", "Unflatten(batch_size, 1, 28, 28) with the course's view-based Unflatten", '''
+def build_dc_classifier(batch_size):
+    return nn.Sequential(
+        Unflatten(batch_size, 1, 28, 28),
+        nn.Conv2d(1, 32, kernel_size=5, stride=1), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),
+        nn.Conv2d(32, 64, kernel_size=5, stride=1), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),
+        Flatten(),
+        nn.Linear(4 * 4 * 64, 4 * 4 * 64), nn.LeakyReLU(0.01),
+        nn.Linear(4 * 4 * 64, 1),
+    )
+''', "cannot take a batch of"),
+    ("build_dc_classifier", "2017-2019: build_dc_classifier() with the global batch_size baked in", '''
+def build_dc_classifier():
+    return nn.Sequential(
+        Unflatten(batch_size, 1, 28, 28),
+        nn.Conv2d(1, 32, kernel_size=5, stride=1), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),
+        nn.Conv2d(32, 64, kernel_size=5, stride=1), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),
+        Flatten(),
+        nn.Linear(4 * 4 * 64, 4 * 4 * 64), nn.LeakyReLU(0.01),
+        nn.Linear(4 * 4 * 64, 1),
+    )
+''', "works on batches of 128"),
+    ("build_dc_classifier", "2022-2024: the network starts at Conv2d (images only)", '''
+def build_dc_classifier(batch_size):
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 5), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),
+        nn.Conv2d(32, 64, 5), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),
+        nn.Flatten(),
+        nn.Linear(1024, 1024), nn.LeakyReLU(0.01),
+        nn.Linear(1024, 1),
+    )
+''', "starts with a Conv2d"),
+    ("build_dc_generator", "Unflatten(batch_size, 128, 7, 7): generators only ever make batches of 128", '''
+def build_dc_generator(noise_dim=NOISE_DIM):
+    return nn.Sequential(
+        nn.Linear(noise_dim, 1024), nn.ReLU(), nn.BatchNorm1d(1024),
+        nn.Linear(1024, 7 * 7 * 128), nn.ReLU(), nn.BatchNorm1d(7 * 7 * 128),
+        Unflatten(batch_size, 128, 7, 7),
+        nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.ReLU(), nn.BatchNorm2d(64),
+        nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh(),
+        Flatten(),
+    )
+''', "works on batches of 128"),
+    ("bce_loss", "2022-2024's given body: BCEWithLogitsLoss on input.squeeze()", '''
+def bce_loss(input, target):
+    bce = nn.BCEWithLogitsLoss()
+    return bce(input.squeeze(), target)
+''', "shaped (5, 1) it fails"),
+    ("ls_discriminator_loss", ".mean(dim=0): shape (1,) on (N, 1) scores", '''
+def ls_discriminator_loss(scores_real, scores_fake):
+    return 0.5 * ((scores_real - 1) ** 2).mean(dim=0) + 0.5 * (scores_fake ** 2).mean(dim=0)
+''', "returns shape (1,)"),
+    ("ls_generator_loss", ".mean(dim=0): shape (1,) on (N, 1) scores", '''
+def ls_generator_loss(scores_fake):
+    return 0.5 * ((scores_fake - 1) ** 2).mean(dim=0)
+''', "returns shape (1,)"),
+    ("sample_noise", "2017-2019: sample_noise(batch_size, dim), no seed", '''
+def sample_noise(batch_size, dim):
+    return torch.rand(batch_size, dim) * 2 - 1
+''', "takes no seed argument"),
+    ("discriminator", "2017-2019: discriminator(), no seed", '''
+def discriminator():
+    model = nn.Sequential(
+        Flatten(),
+        nn.Linear(784, 256), nn.LeakyReLU(0.01),
+        nn.Linear(256, 256), nn.LeakyReLU(0.01),
+        nn.Linear(256, 1),
+    )
+    return model
+''', "takes no seed argument"),
+    ("generator", "2017-2019: generator(noise_dim=NOISE_DIM), no seed, .type(dtype)", '''
+def generator(noise_dim=NOISE_DIM):
+    model = nn.Sequential(
+        nn.Linear(noise_dim, 1024), nn.ReLU(),
+        nn.Linear(1024, 1024), nn.ReLU(),
+        nn.Linear(1024, 784), nn.Tanh(),
+    )
+    return model.type(dtype)
+''', "takes no seed argument"),
+]
+
+# The callers of the squeeze-bodied bce_loss in 2022-2024: (N,) targets for (N, 1) logits.
+CLASSIC_BCE_CALLERS = '''
+def discriminator_loss(logits_real, logits_fake):
+    N = logits_real.size(0)
+    true_labels = torch.ones(N).type(dtype)
+    return bce_loss(logits_real, true_labels) + bce_loss(logits_fake, 1 - true_labels)
+
+
+def generator_loss(logits_fake):
+    N = logits_fake.size(0)
+    return bce_loss(logits_fake, torch.ones(N).type(dtype))
+'''
+
+
+def _classic_source(function, code):
+    source = _with_course_helpers(SOLUTION)
+    return source if code is None else replace_function(source, function, code)
+
+
+@pytest.mark.parametrize("function, pattern, code, note", CLASSIC, ids=[f"{c[0]}: {c[1]}" for c in CLASSIC])
+def test_classic_api_passes_with_a_note(check_source, function, pattern, code, note):
+    result = check_source(_classic_source(function, code), function)
+    assert result.passed, f"correct {function} ({pattern}) was rejected: {result.line()}"
+    assert any(note in n for n in result.notes), f"the PASS should carry a note with {note!r}: {result.line()}"
+    assert "note: " in result.line()
+
+
+def test_classic_bce_callers_pass_with_the_squeeze_body(check_source):
+    source = _classic_source("bce_loss", CLASSIC[5][2])
+    for name in ("discriminator_loss", "generator_loss"):
+        source = replace_function(source, name, CLASSIC_BCE_CALLERS.split("\n\n\n")[name == "generator_loss"])
+    for name in ("discriminator_loss", "generator_loss"):
+        result = check_source(source, name)
+        assert result.passed and not result.notes, result.line()
+
+
+def test_squeeze_body_with_targets_shaped_like_the_logits_names_the_cause(check_source):
+    """Our docstrings' callers (ones_like of (N, 1) logits) and the 2022 bce_loss do not fit together:
+    the caller fails, and the message points at bce_loss's note rather than at the formula."""
+    result = check_source(_classic_source("bce_loss", CLASSIC[5][2]), "discriminator_loss")
+    assert result.status == "FAIL"
+    assert "bce_loss passes, with a note" in result.message and "(N,) targets" in result.message, result.message
+
+
+def test_the_solution_has_no_notes(check_source):
+    from checks.runner import run_checks
+    for result in run_checks(SOLUTION_FILE):
+        assert result.passed and not result.notes, result.line()

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checks.reference import (BATCH, HIDDEN_REFERENCE_FILE, NETWORKS, PARAM_LAYERS, REFERENCE_FILE, WEIGHTS_SEED,
-                              load_fixed_weights, param_layers, signature, trace)
+from checks.reference import (BATCH, CLASSIC_BATCH, HIDDEN_REFERENCE_FILE, NETWORKS, PARAM_LAYERS, REFERENCE_FILE,
+                              WEIGHTS_SEED, load_fixed_weights, param_layers, signature, trace)
 from checks.minmax import STEPS, table_digest
 from checks.runner import load_impl
 from tools.release import ROOT, SOLUTION_FILE
@@ -36,7 +36,7 @@ INPUT_SEED = 0
 HIDDEN = {"weights_seed": 20261, "input_seed": 977, "batch": 7}
 
 # Default-size networks are counted too: a hard-coded noise_dim shows there.
-DEFAULT_SIZE_NETWORKS = {"generator": "generator", "dc_generator": "build_dc_generator"}
+DEFAULT_SIZE_NETWORKS = ("generator", "dc_generator")
 
 # loss -> its arguments, in order
 LOSSES = {
@@ -58,8 +58,8 @@ def _describe(module):
 
 
 def network_answers(solution, name, gen, weights_seed, batch):
-    function, kwargs = NETWORKS[name]
-    model = getattr(solution, function)(**kwargs)
+    net = NETWORKS[name]
+    model = net.build(solution, batch)
     layers = param_layers(model)
     between, segment = [], []
     for child in model.children():  # the solutions are flat nn.Sequential models
@@ -72,10 +72,7 @@ def network_answers(solution, name, gen, weights_seed, batch):
 
     checksum = load_fixed_weights(layers, weights_seed)
     model.double().train()
-    if name in ("discriminator", "dc_classifier"):
-        x = torch.rand(batch, 1, 28, 28, generator=gen, dtype=torch.float64) * 2 - 1
-    else:
-        x = torch.rand(batch, kwargs["noise_dim"], generator=gen, dtype=torch.float64) * 2 - 1
+    x = torch.rand(net.input_shape(batch), generator=gen, dtype=torch.float64) * 2 - 1
     inputs, output = trace(model, layers, x)
 
     answers = {
@@ -89,8 +86,13 @@ def network_answers(solution, name, gen, weights_seed, batch):
     for i, layer_input in enumerate(inputs):
         # float32 is plenty for locating a difference and halves the file
         answers[f"{name}_layer_input_{i}"] = layer_input.float().numpy()
+    if not net.per_sample:
+        # Batch statistics make each output depend on the whole batch: the output on the
+        # classic batch (the reference batch repeated) is stored, as the training loop feeds it.
+        rows = torch.arange(CLASSIC_BATCH) % batch
+        answers[f"{name}_classic_output"] = trace(model, layers, x[rows])[1].float().numpy()
     if name in DEFAULT_SIZE_NETWORKS:
-        default = getattr(solution, DEFAULT_SIZE_NETWORKS[name])()
+        default = getattr(solution, net.function)()
         answers[f"{name}_default_param_count"] = np.int64(sum(p.numel() for p in default.parameters()))
     return answers
 
