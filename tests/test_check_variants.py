@@ -213,7 +213,7 @@ def build_dc_classifier(batch_size):
         nn.Linear(1024, 1024), nn.LeakyReLU(0.01),
         nn.Linear(1024, 1),
     )
-''', "starts with a Conv2d"),
+''', "A Conv2d received a flat batch"),
     ("build_dc_generator", "Unflatten(batch_size, 128, 7, 7): generators only ever make batches of 128", '''
 def build_dc_generator(noise_dim=NOISE_DIM):
     return nn.Sequential(
