@@ -22,7 +22,7 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed  ## create .venv and install requirements.txt
 
 train: setup  ## the main job: run the instructor notebook on the solutions; figures go to outputs/
-	GAN_IMPL=$(CURDIR)/solutions/gan_pytorch.py GAN_WEIGHTS=$${GAN_WEIGHTS:-$(CURDIR)/outputs/dcgan_generator.pt} \
+	GAN_IMPL=$(CURDIR)/solutions GAN_WEIGHTS=$${GAN_WEIGHTS:-$(CURDIR)/outputs/dcgan_generator.pt} \
 		$(PY) -m tools.run_notebook solutions/GAN.ipynb
 
 notebook: setup  ## open the student notebook in JupyterLab

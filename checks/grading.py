@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from checks.minmax import minmax_status
-from checks.reference import HIDDEN_REFERENCE_FILE, REFERENCE_FILE
+from checks.registry import CLASSIC, lab_of
 from checks.runner import PASS
 
 RESULTS_FILE = "grading_results.json"
@@ -34,15 +34,15 @@ class GradeFailure(AssertionError):
         return [f"FAILED: {line}" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
 
 
-def references():
+def references(lab=CLASSIC):
     """{label: reference file} for the tests this environment can run (hidden only where the file exists)."""
-    found = {"visible": REFERENCE_FILE}
-    if HIDDEN_REFERENCE_FILE.exists():
-        found["hidden"] = HIDDEN_REFERENCE_FILE
+    found = {"visible": lab.reference_file}
+    if lab.hidden_reference_file.exists():
+        found["hidden"] = lab.hidden_reference_file
     return found
 
 
-def grading_results(impl=None, weights=None):
+def grading_results(impl=None, weights=None, lab=CLASSIC):
     """The guarded results: from grading_results.json while autograding, else computed once and cached.
 
     `weights`: the saved DCGAN generator, when the coverage check is wanted too.
@@ -52,18 +52,18 @@ def grading_results(impl=None, weights=None):
     from checks.isolated import grade_file
     from checks.runner import implementation_path
 
-    impl = Path(impl or implementation_path())
+    impl = Path(impl or implementation_path(lab))
     key = tuple((str(p), p.stat().st_mtime if p.exists() else None) for p in map(Path, filter(None, [impl, weights])))
     if key not in _cache:
         _cache.clear()
-        _cache[key] = grade_file(impl, references(), weights=weights)
+        _cache[key] = grade_file(impl, references(lab), weights=weights, lab=lab)
     return _cache[key]
 
 
 def grade(name, hidden=False):
     """Pass silently-ish (prints PASS) or raise GradeFailure with what to fix."""
     label = "hidden" if hidden else "visible"
-    report = grading_results()["report"]
+    report = grading_results(lab=lab_of(name))["report"]
     if label not in report:
         raise GradeFailure(f"the {label} tests cannot run here (their reference file is missing)")
     result = next(r for r in report[label] if r["name"] == name)

@@ -28,10 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TIME_LIMIT = 120  # seconds for one whole submission: about 20 x a correct one's (5 x with the coverage check)
 COVERAGE = "coverage"  # the child's argument naming the saved generator's weights
+LAB = "lab"            # the child's argument naming the lab
 
 GUARDED_MODULES = ["builtins", "math", "json", "numpy", "torch", "torch.nn", "torch.nn.functional",
                    "torch.optim", "torch.nn.init", "torch.autograd", "checks", "checks.functions",
-                   "checks.reference", "checks.runner", "checks.minmax", "gan_assignment.layers",
+                   "checks.reference", "checks.runner", "checks.minmax", "checks.registry", "checks.specs",
+                   "gan_assignment.layers",
                    "gan_assignment.utils", "gan_assignment.quality", "checks.coverage"]
 GUARDED_CLASSES = ["torch.Tensor", "torch.nn.Module", "torch.optim.Optimizer", "numpy.ndarray"]
 
@@ -97,10 +99,11 @@ def _child(impl, references):
 
     check_snapshot, check_replaced, write = snapshot, replaced, sys.__stdout__.write  # bound before student code runs
     weights = references.pop(COVERAGE, None)
+    lab = references.pop(LAB, None)
     refs = {label: ReferenceAnswers(path) for label, path in references.items()}
     _warm_up()
     before = check_snapshot()
-    report = {label: [r.__dict__ for r in run_checks(impl, reference=ref)] for label, ref in refs.items()}
+    report = {label: [r.__dict__ for r in run_checks(impl, reference=ref, lab=lab)] for label, ref in refs.items()}
     coverage = None
     if weights and any(r["name"] == "build_dc_generator" and r["status"] != PASS for r in report.get("visible", [])):
         # Only the reference architecture may be graded: any other function could replay real digits.
@@ -125,8 +128,9 @@ def _child(impl, references):
     os._exit(0)  # skip atexit handlers the student's code may have registered
 
 
-def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None):
-    """Grade the file `impl` in a child process against each of `references` ({label: npz path}).
+def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None, lab=None):
+    """Grade the file `impl` of `lab` (a registry Lab; default: the classic lab) in a child process
+    against each of `references` ({label: npz path}).
 
     With `weights` (a saved DCGAN generator, see checks.coverage), the child also
     runs the coverage check on it.
@@ -134,15 +138,18 @@ def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None):
     "tampered": [names], "error": str or None}.
     On a timeout, a crash or a missing report, everything fails with the reason.
     """
+    from checks.registry import CLASSIC
+
+    lab = lab or CLASSIC
     token = secrets.token_hex(16)
-    arguments = {**references}
+    arguments = {**references, LAB: lab.name}
     if weights is not None:
         from checks.coverage import ensure_classifier
 
         ensure_classifier()     # trained (once) here, outside the child's time limit
         arguments[COVERAGE] = weights
     command = [sys.executable, "-m", "checks.isolated", str(Path(impl).resolve()),
-               *[f"{label}={Path(path).resolve()}" for label, path in arguments.items()]]
+               *[f"{label}={path if label == LAB else Path(path).resolve()}" for label, path in arguments.items()]]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("NBGRADER_EXECUTION", None)
     error = None
@@ -156,14 +163,16 @@ def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None):
         error = f"the grading process ended without a report (exit status {proc.returncode}): {tail[0][:300]}"
     except subprocess.TimeoutExpired:
         error = f"grading did not finish within {time_limit} s (an endless loop when your file is imported?)"
-    return failed_report(references, error, coverage=weights is not None)
+    return failed_report(references, error, coverage=weights is not None, lab=lab)
 
 
-def failed_report(labels, error, coverage=False):
-    """A report in grade_file's form where every function (and the coverage check) failed for `error`."""
-    from checks.runner import FAIL, STUDENT_FUNCTIONS
+def failed_report(labels, error, coverage=False, lab=None):
+    """A report in grade_file's form where every function of `lab` (and the coverage check) failed for `error`."""
+    from checks.registry import CLASSIC
+    from checks.runner import FAIL
 
-    failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0} for n in STUDENT_FUNCTIONS]
+    failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0, "notes": []}
+              for n in (lab or CLASSIC).functions]
     return {"report": {label: failed for label in labels}, "tampered": [], "error": error,
             "coverage": {"status": FAIL, "message": error, "report": None} if coverage else None}
 

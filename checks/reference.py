@@ -1,7 +1,6 @@
 """What the checks and the reference generator share.
 
 - The reference answers file and a reader that records which keys were read.
-- How each network is built for checking (noise_dim 4, as the classic tests).
 - Fixed weights: every layer that has parameters gets values drawn from its own
   seeded generator, so a student's network and the solution's compute the same
   function when they have the same architecture, however the modules are
@@ -12,65 +11,20 @@
 """
 
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from gan_assignment.config import IMAGE_SIZE
-from gan_assignment.utils import call_classic
 
-REFERENCE_FILE = Path(__file__).resolve().parent / "reference_answers.npz"
-HIDDEN_REFERENCE_FILE = REFERENCE_FILE.with_name("hidden_reference.npz")  # instructors only: never released
-
-# The public reference file's settings; the file records its own (meta_weights_seed,
+# The public reference files' settings; the file records its own (meta_weights_seed,
 # meta_batch), so a hidden reference made with other ones is checked the same way.
 WEIGHTS_SEED = 231
 BATCH = 5  # an odd batch size: catches networks that assume the training batch size
 
-CLASSIC_BATCH = 128  # what the classic training loop feeds every network (config.BATCH_SIZE)
-
-
-@dataclass(frozen=True)
-class Network:
-    """How the checks build and feed one student network, as the classic assignment does.
-
-    - function: the student's builder.
-    - takes: "images" (discriminators: batches shaped (N, 1, 28, 28), as the classic
-      loop feeds them) or "noise" (generators: (N, noise_dim)).
-    - noise_dim: passed positionally to a generator builder (every year's callers do).
-    - per_sample: each output row depends only on its own input row (no BatchNorm),
-      so a reference batch can be repeated to any batch size.
-    - batch_size_arg: the builder takes the batch size it will be fed
-      (build_dc_classifier(batch_size)); each network is fed exactly that many.
-    """
-    function: str
-    takes: str
-    noise_dim: int = None
-    per_sample: bool = True
-    batch_size_arg: bool = False
-
-    def build(self, impl, batch):
-        """The student's network, called as every year's classic code calls it."""
-        args = (self.noise_dim,) if self.takes == "noise" else ()
-        kwargs = {"batch_size": batch} if self.batch_size_arg else {}
-        return call_classic(getattr(impl, self.function), *args, **kwargs)
-
-    def input_shape(self, batch):
-        return (batch, 1, IMAGE_SIZE, IMAGE_SIZE) if self.takes == "images" else (batch, self.noise_dim)
-
-
-# name in the reference file -> how the network is built and fed (noise_dim 4, as the classic tests)
-NETWORKS = {
-    "discriminator": Network("discriminator", "images"),
-    "generator": Network("generator", "noise", noise_dim=4),
-    "dc_classifier": Network("build_dc_classifier", "images", batch_size_arg=True),
-    "dc_generator": Network("build_dc_generator", "noise", noise_dim=4, per_sample=False),
-}
-
-PARAM_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm1d, nn.BatchNorm2d)
+NORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)
+PARAM_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, *NORM_LAYERS)
 
 
 class CheckFailure(AssertionError):
@@ -80,7 +34,7 @@ class CheckFailure(AssertionError):
 class ReferenceAnswers:
     """The reference file, read lazily; remembers every key a check asked for."""
 
-    def __init__(self, path=REFERENCE_FILE):
+    def __init__(self, path):
         self.path = Path(path)
         with np.load(self.path, allow_pickle=False) as data:
             self._arrays = {k: data[k] for k in data.files}
@@ -122,6 +76,8 @@ def signature(layer):
     if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
         k = "x".join(map(str, layer.kernel_size))
         return f"{name}({layer.in_channels} -> {layer.out_channels}, {k})"
+    if isinstance(layer, nn.LayerNorm):
+        return f"{name}({', '.join(map(str, layer.normalized_shape))})"
     return f"{name}({layer.num_features})"
 
 
@@ -137,7 +93,7 @@ def fixed_weights(layer, index, seed):
     def uniform(shape, low, high):
         return torch.rand(shape, generator=g, dtype=torch.float64) * (high - low) + low
 
-    if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+    if isinstance(layer, NORM_LAYERS):
         return {"weight": uniform(layer.weight.shape, 0.5, 1.5),
                 "bias": uniform(layer.bias.shape, -0.5, 0.5)}
     fan_in = layer.weight[0].numel() if not isinstance(layer, nn.ConvTranspose2d) \

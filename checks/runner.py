@@ -1,13 +1,15 @@
-"""Run the checks against any file that implements the student functions.
+"""Run the checks against any file that implements a lab's student functions.
 
-    python -m checks                          # gan_assignment/gan_pytorch.py, every function
-    python -m checks bce_loss generator       # only these
-    python -m checks --impl path/to/gan_pytorch.py
+    python -m checks                          # every lab's student file, every function
+    python -m checks bce_loss generator       # only these (the lab is found from the names)
+    python -m checks --lab classic            # one lab
+    python -m checks --impl path/to/gan_pytorch.py   # another file of a lab (the lab from its name or --lab)
 
 In a notebook: `from checks import check; check("sample_noise")`. The file is
 read afresh on every run, so edits are checked without restarting anything.
-Set GAN_IMPL=path/to/gan_pytorch.py to make that path the default everywhere
-(the instructor notebook runs on the solutions so).
+Set GAN_IMPL to a folder (every lab's module is taken from there: the
+instructor notebooks run on solutions/ so) or to one file of the classic lab.
+Which functions exist, their checks and what they build on: checks/registry.py.
 """
 
 import argparse
@@ -24,16 +26,10 @@ from pathlib import Path
 
 import torch
 
-from checks.functions import CHECKS
-from checks.reference import REFERENCE_FILE, CheckFailure, ReferenceAnswers, describe_error, needs_gpu
+from checks.reference import CheckFailure, ReferenceAnswers, describe_error, needs_gpu
+from checks.registry import CLASSIC, LABS, ROOT, lab_of
 
-ROOT = Path(__file__).resolve().parent.parent
-STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
-STUDENT_FUNCTIONS = list(CHECKS)
 TIME_LIMIT = 60  # seconds per function: far above a correct answer's, well below a student's patience
-
-# A failure here often comes from the function it builds on.
-BUILDS_ON = {"discriminator_loss": "bce_loss", "generator_loss": "bce_loss"}
 
 PASS, FAIL, NOT_IMPLEMENTED = "PASS", "FAIL", "NOT IMPLEMENTED"
 
@@ -90,31 +86,61 @@ def load_impl(path):
     return module
 
 
-def implementation_path():
-    """The file being worked on: $GAN_IMPL if set (instructors run the solutions so), else the student file.
+def implementation_path(lab=CLASSIC):
+    """The file being worked on for `lab`: from $GAN_IMPL if set (instructors run the solutions so),
+    else the lab's student file.
 
-    A relative GAN_IMPL is taken from the current folder if it exists there, else
-    from the project folder (a notebook's kernel runs in the notebook's folder).
+    GAN_IMPL may be a folder (the lab's module is taken from it) or one file (for
+    the classic lab, or for the lab whose module has that file's name). A relative
+    GAN_IMPL is taken from the current folder if it exists there, else from the
+    project folder (a notebook's kernel runs in the notebook's folder).
     """
-    path = Path(os.environ.get("GAN_IMPL") or STUDENT_FILE)
+    setting = os.environ.get("GAN_IMPL")
+    if not setting:
+        return lab.student_file
+    path = Path(setting)
     if not path.is_absolute() and not path.exists():
         path = ROOT / path
-    return path.resolve()
+    if path.is_dir():
+        return (path / lab.student_file.name).resolve()
+    if lab is CLASSIC or path.stem == lab.module:
+        return path.resolve()
+    return lab.student_file
 
 
-def student_module():
-    """Import the student functions afresh from implementation_path(): the latest edits count."""
-    return load_impl(implementation_path())
+def student_module(lab=CLASSIC):
+    """Import the student functions afresh from implementation_path(lab): the latest edits count."""
+    return load_impl(implementation_path(lab))
 
 
-def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT):
-    """Check each function in `names` (default: all) of the file `impl_path`; return Results."""
-    impl_path = impl_path or implementation_path()
-    names = list(names or STUDENT_FUNCTIONS)
-    unknown = [n for n in names if n not in CHECKS]
+def lab_for(names=None, impl_path=None, lab=None):
+    """The lab meant: named (a Lab or its name), else the one holding `names`, else the one whose module
+    `impl_path` is named after, else the classic lab."""
+    if lab is not None:
+        return LABS[lab] if isinstance(lab, str) else lab
+    if names:
+        unknown = [n for n in names if _unknown(n)]
+        if unknown:
+            functions = ", ".join(f for lab in LABS.values() for f in lab.functions)
+            raise ValueError(f"no check for {', '.join(unknown)}; the functions are: {functions}")
+        labs = {lab_of(n).name for n in names}
+        if len(labs) > 1:
+            raise ValueError(f"{', '.join(names)} belong to different labs ({', '.join(sorted(labs))}): check them apart")
+        return LABS[labs.pop()]
+    if impl_path is not None:
+        return next((lab for lab in LABS.values() if Path(impl_path).stem == lab.module), CLASSIC)
+    return CLASSIC
+
+
+def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT, lab=None):
+    """Check each function in `names` (default: all of the lab's) of the file `impl_path`; return Results."""
+    lab = lab_for(names, impl_path, lab)
+    impl_path = impl_path or implementation_path(lab)
+    names = list(names or lab.functions)
+    unknown = [n for n in names if n not in lab.functions]
     if unknown:
-        raise ValueError(f"no check for {', '.join(unknown)}; the functions are: {', '.join(STUDENT_FUNCTIONS)}")
-    ref = reference or ReferenceAnswers()
+        raise ValueError(f"no check for {', '.join(unknown)}; the functions are: {', '.join(lab.functions)}")
+    ref = reference or ReferenceAnswers(lab.reference_file)
     impl_path = Path(impl_path).resolve()
     try:
         impl = load_impl(impl_path)
@@ -123,10 +149,10 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
 
     results = {}
     for name in names:
-        results[name] = _run_one(name, impl, ref, impl_path, time_limit)
-        dependency = BUILDS_ON.get(name)
-        if results[name].status == FAIL and dependency:
-            dep = results.get(dependency) or _run_one(dependency, impl, ref, impl_path, time_limit)
+        task = lab.task(name)
+        results[name] = _run_one(task, impl, ref, impl_path, time_limit)
+        for dependency in task.builds_on if results[name].status == FAIL else ():
+            dep = results.get(dependency) or _run_one(lab.task(dependency), impl, ref, impl_path, time_limit)
             if not dep.passed:
                 results[name].message += f"\n(it probably uses {dependency}, which does not pass yet: fix that first)"
             elif dep.notes:
@@ -135,7 +161,16 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
     return [results[n] for n in names]
 
 
-def _run_one(name, impl, ref, impl_path, time_limit):
+def _unknown(name):
+    try:
+        lab_of(name)
+        return False
+    except KeyError:
+        return True
+
+
+def _run_one(task, impl, ref, impl_path, time_limit):
+    name = task.name
     if not callable(getattr(impl, name, None)):
         return Result(name, FAIL, f"your file has no function named {name}")
     start = time.perf_counter()
@@ -144,7 +179,7 @@ def _run_one(name, impl, ref, impl_path, time_limit):
         # The student's seeds must not leak into the notebook's random state, and vice versa.
         with torch.random.fork_rng(devices=[]), _time_limit(time_limit):
             torch.manual_seed(0)
-            notes = CHECKS[name](impl, ref) or []
+            notes = task.check(impl, ref, task) or []
         status, message = PASS, ""
     except NotImplementedError as e:
         status, message = NOT_IMPLEMENTED, "" if str(e) == f"{name} is not implemented yet" else str(e)
@@ -181,7 +216,7 @@ def _time_limit(seconds):
 
 
 def check(*names, impl=None):
-    """Check the named functions (default: all) and print one line each; True if all pass.
+    """Check the named functions (default: all of the classic lab) and print one line each; True if all pass.
 
     Meant for notebooks: `check("sample_noise")`.
     """
@@ -210,30 +245,45 @@ def require(*names, impl=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m checks",
-        description="Check the GAN assignment's functions against the reference answers.")
+        description="Check the course's functions against the reference answers.")
     parser.add_argument("functions", nargs="*", metavar="FUNCTION",
-                        help=f"which functions to check (default: all): {', '.join(STUDENT_FUNCTIONS)}")
+                        help="which functions to check (default: all): "
+                             + "; ".join(f"{lab.name}: {', '.join(lab.functions)}" for lab in LABS.values()))
+    parser.add_argument("--lab", choices=sorted(LABS), default=None, help="check one lab (default: every lab)")
     parser.add_argument("--impl", default=None,
-                        help="the file to check (default: $GAN_IMPL, else gan_assignment/gan_pytorch.py)")
+                        help="the file to check (default: $GAN_IMPL, else the lab's file in gan_assignment/)")
     args = parser.parse_args(argv)
 
-    impl = Path(args.impl) if args.impl else implementation_path()
-    if not impl.is_file():
-        print(f"error: {impl} does not exist", file=sys.stderr)
-        return 2
-    if not REFERENCE_FILE.is_file():
-        print(f"error: the reference answers {REFERENCE_FILE} are missing", file=sys.stderr)
-        return 2
     try:
-        results = run_checks(impl, args.functions or None)
+        if args.functions or args.impl or args.lab:
+            labs = [lab_for(args.functions, args.impl, args.lab)]
+        else:
+            labs = list(LABS.values())
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-    print(f"Checking {impl}")
-    for result in results:
-        print(result.line())
-    counts = {s: sum(r.status == s for r in results) for s in (PASS, FAIL, NOT_IMPLEMENTED)}
-    print(f"\n{counts[PASS]} of {len(results)} functions pass"
-          f" ({counts[FAIL]} fail, {counts[NOT_IMPLEMENTED]} not implemented)")
-    return 0 if counts[PASS] == len(results) else 1
+    failed = False
+    for index, lab in enumerate(labs):
+        impl = Path(args.impl) if args.impl else implementation_path(lab)
+        if not impl.is_file():
+            print(f"error: {impl} does not exist", file=sys.stderr)
+            return 2
+        if not lab.reference_file.is_file():
+            print(f"error: the reference answers {lab.reference_file} are missing", file=sys.stderr)
+            return 2
+        try:
+            results = run_checks(impl, args.functions or None, lab=lab)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(("\n" if index else "") + f"Checking {impl}" + ("" if len(labs) == 1 else
+              f"  ({lab.name} lab{'' if lab.required else ', optional'})"))
+        for result in results:
+            print(result.line())
+        counts = {s: sum(r.status == s for r in results) for s in (PASS, FAIL, NOT_IMPLEMENTED)}
+        print(f"\n{counts[PASS]} of {len(results)} functions pass"
+              f" ({counts[FAIL]} fail, {counts[NOT_IMPLEMENTED]} not implemented)")
+        # An optional lab not started yet is no failure; a failing function always is.
+        untouched_optional = not lab.required and counts[NOT_IMPLEMENTED] == len(results) and len(labs) > 1
+        failed |= counts[PASS] != len(results) and not untouched_optional
+    return 1 if failed else 0

@@ -6,16 +6,16 @@ from pathlib import Path
 import pytest
 
 from checks.reference import ReferenceAnswers
+from checks.registry import CLASSIC, ROOT
 from checks.runner import run_checks
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION_FILE = ROOT / "solutions" / "gan_pytorch.py"
-STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
+SOLUTION_FILE = CLASSIC.solution_file    # the classic lab: most tests are about it
+STUDENT_FILE = CLASSIC.student_file
 
 
 @pytest.fixture(scope="session")
 def reference():
-    return ReferenceAnswers()
+    return ReferenceAnswers(CLASSIC.reference_file)
 
 
 def function_span(source, name):

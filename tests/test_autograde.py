@@ -7,7 +7,10 @@ import pytest
 from tests.data import mnist_stand_in
 from tests.synthetic_class import CASES, make_class
 from tools.autograde import autograde
-from tools.course import ASSIGNMENT, HIDDEN_REFERENCE, main as build_course, leaks
+from checks.registry import CLASSIC
+from tools.course import hidden_reference_path, main as build_course, leaks
+
+ASSIGNMENT = CLASSIC.assignment
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
     course, _ = graded
     released = course / "release" / ASSIGNMENT
     assert leaks(released) == []
-    assert not (released / HIDDEN_REFERENCE).exists()
+    assert not (released / hidden_reference_path(CLASSIC)).exists()
     assert (released / "checks" / "reference_answers.npz").exists()
     assert "raise NotImplementedError" in (released / "gan_assignment" / "gan_pytorch.py").read_text()
 

@@ -6,7 +6,10 @@ import time
 
 import torch
 
-from checks.runner import STUDENT_FUNCTIONS, implementation_path, run_checks
+from checks.registry import CLASSIC
+from checks.runner import implementation_path, run_checks
+
+STUDENT_FUNCTIONS = CLASSIC.functions
 from tests.conftest import ROOT, SOLUTION_FILE, STUDENT_FILE, edit_function, replace_function
 
 SOLUTION = SOLUTION_FILE.read_text()

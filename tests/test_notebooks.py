@@ -7,7 +7,10 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.data import FASHION_MNIST, mnist_stand_in, require_data
-from tools.release import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, solution_lines, student_versions
+from checks.registry import CLASSIC
+from tools.release import solution_lines, student_versions
+
+SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK = CLASSIC.solution_notebook, CLASSIC.student_notebook
 from tools.run_notebook import run_notebook
 
 FIGURES = ["real", "minmax_trajectory"] + [f"{model}_{figure}" for model in ("vanilla", "lsgan", "dcgan")

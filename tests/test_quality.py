@@ -131,7 +131,7 @@ def test_a_dcgan_trained_on_real_digits_passes_the_graded_coverage_check(tmp_pat
     Measured so: 10/10 digits covered (shares 6.5 % to 15.4 %), FID 13.7, mean confidence 0.93.
     """
     from checks.isolated import grade_file
-    from checks.reference import REFERENCE_FILE
+    from checks.registry import CLASSIC
     from gan_assignment.data import classic_loaders
     from gan_assignment.training import run_a_gan
     from tests.conftest import SOLUTION_FILE
@@ -144,5 +144,5 @@ def test_a_dcgan_trained_on_real_digits_passes_the_graded_coverage_check(tmp_pat
     run_a_gan(D, G, D_solver, G_solver, d_loss, g_loss, loader, num_epochs=25, seed=0,   # 25 x 78 batches = 1,950
               device=torch.device("cpu"), progress=False)
     save_generator(G, tmp_path / "dcgan_generator.pt")
-    graded = grade_file(SOLUTION_FILE, {"visible": REFERENCE_FILE}, weights=tmp_path / "dcgan_generator.pt")
+    graded = grade_file(SOLUTION_FILE, {"visible": CLASSIC.reference_file}, weights=tmp_path / "dcgan_generator.pt")
     assert graded["coverage"]["status"] == PASS, graded["coverage"]["message"]

@@ -6,7 +6,9 @@ import pytest
 
 from tests.conftest import SOLUTION_FILE, STUDENT_FILE
 from tools.release import ReleaseError, solution_lines, strip_solutions
-from checks.runner import STUDENT_FUNCTIONS
+from checks.registry import CLASSIC
+
+STUDENT_FUNCTIONS = CLASSIC.functions
 
 
 def _functions(path):

@@ -18,12 +18,11 @@ import pytest
 import torch
 
 from checks.isolated import grade_file
-from checks.reference import REFERENCE_FILE
+from checks.registry import CLASSIC
 from checks.runner import load_impl, run_checks
 from gan_assignment import call_classic, initialize_weights, run_a_gan
 from gan_assignment.config import BATCH_SIZE, NOISE_DIM
 from gan_assignment.quality import generate
-from tests.conftest import SOLUTION_FILE
 
 STYLES_DIR = Path(__file__).resolve().parent / "student_styles"
 GPU_ONLY = STYLES_DIR / "gpu_hardcoded.py"
@@ -76,9 +75,9 @@ def test_the_guarded_autograder_accepts_every_year_style(tmp_path):
     from tools.make_reference import HIDDEN, build_reference
 
     hidden = tmp_path / "hidden.npz"
-    np.savez_compressed(hidden, **build_reference(load_impl(SOLUTION_FILE), **HIDDEN))
+    np.savez_compressed(hidden, **build_reference(CLASSIC, **HIDDEN))
     for path in (STYLES[0], STYLES[-1]):   # the oldest and the newest style
-        graded = grade_file(path, {"visible": REFERENCE_FILE, "hidden": hidden})
+        graded = grade_file(path, {"visible": CLASSIC.reference_file, "hidden": hidden})
         assert graded["error"] is None and not graded["tampered"], graded
         for label, results in graded["report"].items():
             failing = [f"{r['name']}: {r['message']}" for r in results if r["status"] != "PASS"]

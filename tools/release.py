@@ -15,7 +15,7 @@ In notebooks, a region in a code cell outside any function becomes
 `# YOUR CODE HERE` (the student edits the lines around it), and a region in a
 markdown cell becomes an answer placeholder. Outputs are cleared.
 
-    python -m tools.release            # rewrite the student files
+    python -m tools.release            # rewrite every lab's student files (checks/registry.py lists the labs)
     python -m tools.release --check    # exit 1 if a committed student file is stale
 """
 
@@ -24,11 +24,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION_FILE = ROOT / "solutions" / "gan_pytorch.py"
-STUDENT_FILE = ROOT / "gan_assignment" / "gan_pytorch.py"
-SOLUTION_NOTEBOOK = ROOT / "solutions" / "GAN.ipynb"
-STUDENT_NOTEBOOK = ROOT / "notebooks" / "GAN.ipynb"
+from checks.registry import LABS, ROOT
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -112,14 +108,15 @@ def release_notebook(notebook):
 
 
 def student_versions():
-    """{student file: its wanted text}, for every file made from a solution."""
+    """{student file: its wanted text}, for every file made from a solution, in every lab."""
     import nbformat
 
-    notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
-    return {
-        STUDENT_FILE: strip_solutions(SOLUTION_FILE.read_text()),
-        STUDENT_NOTEBOOK: nbformat.writes(release_notebook(notebook)) + "\n",
-    }
+    versions = {}
+    for lab in LABS.values():
+        notebook = nbformat.read(lab.solution_notebook, as_version=4)
+        versions[lab.student_file] = strip_solutions(lab.solution_file.read_text())
+        versions[lab.student_notebook] = nbformat.writes(release_notebook(notebook)) + "\n"
+    return versions
 
 
 def solution_lines(text):

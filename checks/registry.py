@@ -1,0 +1,160 @@
+"""Every lab of the course and every graded task in it: the one table.
+
+A **lab** is a notebook and the student module it imports, released as one
+nbgrader assignment. A **task** is one graded thing in a lab:
+
+- "function": a function the student writes, with its check (checks/<lab>.py)
+  and its spec (checks/specs.py: how it is called, and the recipe of its
+  reference answers);
+- "weights": the trained DCGAN's digit coverage (checks/coverage.py);
+- "table": an answer table read from a notebook cell (checks/minmax.py);
+- "written": a free-text answer, graded by hand.
+
+Everything reads this table and nothing else lists tasks: the checks
+(`make check`), the reference answers (`make refs`), the student files
+(`make stubs`), the nbgrader course (`make release`), the autograder
+(`make autograde`) and the tests' synthetic class.
+
+**Where a score is decided**: `points_for(task, visible, hidden)` at the end of
+this file. A task earns all its points when its visible and hidden tests both
+pass, and nothing otherwise.
+
+Adding a task: write its check, add one Task below. Adding a lab: write its
+solution module and notebook (solutions/), its checks (checks/<lab>.py), and
+one Lab below; `make stubs refs` makes the rest.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks import functions as classic
+from checks.specs import Loss, Network, Optimizer, Table
+
+ROOT = Path(__file__).resolve().parent.parent
+PASS = "PASS"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    points: int
+    kind: str = "function"      # "function", "weights", "table" or "written"
+    check: object = None        # check(impl, ref, task) -> notes; raises CheckFailure (functions only)
+    spec: object = None         # how it is called and its reference answers (checks/specs.py)
+    builds_on: tuple = ()       # tasks whose failure probably explains this one's
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str                   # what `make check LAB=...` takes
+    title: str
+    assignment: str             # the nbgrader assignment id
+    module: str                 # the student module: gan_assignment/<module>.py, solutions/<module>.py
+    notebook: str               # solutions/<notebook> (instructor) -> notebooks/<notebook> (student)
+    tasks: tuple
+    required: bool = True
+    reference: str = None       # checks/<reference>: default <module>_reference.npz
+    hidden_reference: str = None  # checks/<hidden_reference>: default <module>_hidden_reference.npz
+
+    @property
+    def student_file(self):
+        return ROOT / "gan_assignment" / f"{self.module}.py"
+
+    @property
+    def solution_file(self):
+        return ROOT / "solutions" / f"{self.module}.py"
+
+    @property
+    def student_notebook(self):
+        return ROOT / "notebooks" / self.notebook
+
+    @property
+    def solution_notebook(self):
+        return ROOT / "solutions" / self.notebook
+
+    @property
+    def reference_file(self):
+        """The public reference answers (released to students)."""
+        return ROOT / "checks" / (self.reference or f"{self.module}_reference.npz")
+
+    @property
+    def hidden_reference_file(self):
+        """The hidden tests' answers: other weights, inputs and batch size. Instructors only, never released."""
+        return ROOT / "checks" / (self.hidden_reference or f"{self.module}_hidden_reference.npz")
+
+    @property
+    def functions(self):
+        """The names of the student functions, in the order the notebook introduces them."""
+        return [t.name for t in self.tasks if t.kind == "function"]
+
+    def task(self, name):
+        found = [t for t in self.tasks if t.name == name]
+        if not found:
+            raise KeyError(f"{self.name} has no task {name!r}; its tasks are: {', '.join(t.name for t in self.tasks)}")
+        return found[0]
+
+    @property
+    def max_points(self):
+        return sum(t.points for t in self.tasks)
+
+
+CLASSIC = Lab(
+    name="classic", title="GANs on MNIST: vanilla GAN, LSGAN and DCGAN", assignment="gan",
+    module="gan_pytorch", notebook="GAN.ipynb",
+    reference="reference_answers.npz", hidden_reference="hidden_reference.npz", tasks=(
+        Task("sample_noise", 1, check=classic.check_sample_noise),
+        Task("discriminator", 2, check=classic.check_discriminator, spec=Network("discriminator", "images")),
+        Task("generator", 2, check=classic.check_generator,
+             spec=Network("generator", "noise", noise_dim=4, default_size=True)),
+        Task("bce_loss", 2, check=classic.check_bce_loss,
+             # the classic callers pass (N,) logits and targets; (N, 1) targets are advice
+             spec=Loss(("input", "target"), shapes=("N",), advice_shapes=("N1",), extreme=True)),
+        Task("discriminator_loss", 1, check=classic.check_loss, builds_on=("bce_loss",), spec=Loss(
+            ("logits_real", "logits_fake"),
+            hint="real images have target 1 and fake images target 0, and the loss is the SUM of the two mean losses")),
+        Task("generator_loss", 1, check=classic.check_loss, builds_on=("bce_loss",), spec=Loss(
+            ("logits_fake",), hint="the generator wants its fakes called real: use target 1 (the non-saturating loss)")),
+        Task("get_optimizer", 1, check=classic.check_get_optimizer, spec=Optimizer()),
+        Task("ls_discriminator_loss", 1, check=classic.check_loss, spec=Loss(
+            ("scores_real", "scores_fake"), hint="each of the two terms is 0.5 times a mean over the batch")),
+        Task("ls_generator_loss", 1, check=classic.check_loss, spec=Loss(
+            ("scores_fake",), hint="the loss is 0.5 times a mean over the batch")),
+        Task("build_dc_classifier", 2, check=classic.check_network,
+             spec=Network("build_dc_classifier", "images", batch_size_arg=True)),
+        Task("build_dc_generator", 2, check=classic.check_network,
+             spec=Network("build_dc_generator", "noise", noise_dim=4, per_sample=False, default_size=True)),
+        Task("dcgan_coverage", 2, kind="weights", builds_on=("build_dc_generator",)),
+        Task("minmax", 2, kind="table", spec=Table(("x_values", "y_values"))),
+        Task("inline_question_2", 2, kind="written"),
+        Task("inline_question_3", 2, kind="written"),
+    ))
+
+LABS = {lab.name: lab for lab in (CLASSIC,)}
+
+
+def lab_of(task_name):
+    """The lab that holds the task `task_name` (task names are unique across labs)."""
+    for lab in LABS.values():
+        if any(t.name == task_name for t in lab.tasks):
+            return lab
+    raise KeyError(f"no lab has a task {task_name!r}")
+
+
+def points_for(task, visible, hidden=None):
+    """The points `task` earns: all of them when the visible result and the hidden one (if any) pass.
+
+    `visible`, `hidden`: the statuses ("PASS", "FAIL", "NOT IMPLEMENTED", ...).
+    """
+    passed = visible == PASS and (hidden is None or hidden == PASS)
+    return task.points if passed else 0
+
+
+def _unique_names():
+    names = [t.name for lab in LABS.values() for t in lab.tasks]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValueError(f"task names must be unique across labs: {duplicated}")
+
+
+_unique_names()

@@ -1,0 +1,233 @@
+"""How a task is called, and the recipe of its reference answers.
+
+Each graded task of the registry (checks/registry.py) may carry one of these
+specs. The check reads the spec to call the student's function the way the
+course's training loop calls it; `tools/make_reference.py` asks the same spec
+for the reference answers, computed by running the solution. So the way a
+function is called is written once, and the reference can never disagree with
+the check about it.
+
+Every `answers(solution, key, gen, weights_seed, batch)` returns {name: array}
+with names starting with `key` (the task's name): `solution` is a Solution
+(the lab's solution module and notebook), `gen` a torch.Generator for the
+inputs, `weights_seed` and `batch` the file's settings (public or hidden).
+"""
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from checks.reference import load_fixed_weights, param_layers, signature, trace
+from gan_assignment.config import IMAGE_SIZE
+from gan_assignment.utils import call_classic
+
+CLASSIC_BATCH = 128  # what the classic training loop feeds every network (config.BATCH_SIZE)
+
+
+@dataclass
+class Solution:
+    """What reference answers are computed from: a lab's solution module and its notebook (nbformat)."""
+    module: object
+    notebook: object
+
+
+@dataclass(frozen=True)
+class Network:
+    """How the checks build and feed one student network, as the course's code does.
+
+    - function: the student's builder.
+    - takes: "images" (discriminators: batches (N, 1, 28, 28), as the classic loop
+      feeds them) or "noise" (generators: (N, noise_dim)).
+    - noise_dim: passed positionally to a generator builder (every year's callers do).
+    - per_sample: each output row depends only on its own input row (no BatchNorm),
+      so a reference batch can be repeated to any batch size.
+    - batch_size_arg: the builder takes the batch size it will be fed
+      (build_dc_classifier(batch_size)); each network is fed exactly that many.
+    - kwargs: other keyword arguments of the builder (e.g. improved=True).
+    - default_size: also count the parameters of the builder called with its defaults
+      (a hard-coded noise size shows there).
+    - low, high: the range of the reference inputs.
+    """
+    function: str
+    takes: str
+    noise_dim: int = None
+    per_sample: bool = True
+    batch_size_arg: bool = False
+    kwargs: tuple = ()
+    default_size: bool = False
+    low: float = -1.0
+    high: float = 1.0
+
+    def build(self, impl, batch):
+        """The student's network, called as every year's classic code calls it."""
+        args = (self.noise_dim,) if self.takes == "noise" else ()
+        kwargs = {"batch_size": batch} if self.batch_size_arg else {}
+        return call_classic(getattr(impl, self.function), *args, **kwargs, **dict(self.kwargs))
+
+    def input_shape(self, batch):
+        return (batch, 1, IMAGE_SIZE, IMAGE_SIZE) if self.takes == "images" else (batch, self.noise_dim)
+
+    def call(self, batch=None):
+        """How the check writes the call in its messages, e.g. 'generator(4)'."""
+        args = [str(self.noise_dim)] if self.takes == "noise" else []
+        args += [f"{k}={v!r}" for k, v in self.kwargs]
+        if batch is not None:
+            args.append(f"batch_size={batch}")
+        return f"{self.function}({', '.join(args)})"
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        model = self.build(solution.module, batch)
+        layers = param_layers(model)
+        checksum = load_fixed_weights(layers, weights_seed)
+        model.double().train()
+        x = torch.rand(self.input_shape(batch), generator=gen, dtype=torch.float64) * (self.high - self.low) + self.low
+        inputs, output = trace(model, layers, x)
+        answers = {
+            f"{key}_param_count": np.int64(sum(p.numel() for p in model.parameters())),
+            f"{key}_layers": np.array([signature(layer) for layer in layers]),
+            f"{key}_between": np.array(_between(model)),
+            f"{key}_weights_checksum": np.float64(checksum),
+            f"{key}_input": x.numpy(),
+            f"{key}_output": output.numpy(),
+        }
+        for i, layer_input in enumerate(inputs):
+            # float32 is plenty for locating a difference and halves the file
+            answers[f"{key}_layer_input_{i}"] = layer_input.float().numpy()
+        if not self.per_sample:
+            # Batch statistics make each output depend on the whole batch: the output on the
+            # classic batch (the reference batch repeated) is stored, as the training loop feeds it.
+            rows = torch.arange(CLASSIC_BATCH) % batch
+            answers[f"{key}_classic_output"] = trace(model, layers, x[rows])[1].float().numpy()
+        if self.default_size:
+            default = call_classic(getattr(solution.module, self.function), **dict(self.kwargs))
+            answers[f"{key}_default_param_count"] = np.int64(sum(p.numel() for p in default.parameters()))
+        return answers
+
+
+def _between(model):
+    """What a flat nn.Sequential applies between its weight layers, as a student would write it."""
+    from checks.reference import PARAM_LAYERS
+
+    between, segment = [], []
+    for child in model.children():  # the solutions are flat nn.Sequential models
+        if isinstance(child, PARAM_LAYERS):
+            between.append(", ".join(segment))
+            segment = []
+        else:
+            segment.append(repr(child).replace(", padding=0, dilation=1, ceil_mode=False", ""))
+    between.append(", ".join(segment))
+    return between
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss function of `args` (in order), checked on fixed values of both signs.
+
+    - target_args: arguments that hold 0/1 targets (no gradient is checked for them).
+    - kwargs: keyword arguments the check passes (e.g. kind="bce").
+    - probabilities: the inputs are probabilities in (0, 1) rather than logits.
+    - shapes: the input shapes the course's own callers pass (each must work);
+      advice_shapes: shapes beyond that (a failure there is a note).
+    - extreme: also check huge logits (a numerically stable BCE).
+    - hint: what to look at when the value is wrong.
+    """
+    args: tuple
+    target_args: tuple = ("target",)
+    kwargs: tuple = ()
+    probabilities: bool = False
+    shapes: tuple = ("N", "N1")
+    advice_shapes: tuple = ()
+    extreme: bool = False
+    hint: str = None
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        answers, values = {}, []
+        for arg in self.args:
+            if arg in self.target_args:
+                value = (torch.arange(batch) % 2).double()[torch.randperm(batch, generator=gen)]
+            elif self.probabilities:
+                value = torch.rand(batch, generator=gen, dtype=torch.float64) * 0.9 + 0.05
+            else:
+                # both signs on every argument: a mistake that only touches one sign must show
+                signs = torch.tensor([1.0, -1.0] * batch, dtype=torch.float64)[:batch]
+                value = (torch.rand(batch, generator=gen, dtype=torch.float64) * 2.5 + 0.25) * signs
+                value = value[torch.randperm(batch, generator=gen)]
+            answers[f"{key}_{arg}"] = value.numpy()
+            values.append(value.clone().requires_grad_(arg not in self.target_args))
+        out = getattr(solution.module, key)(*values, **dict(self.kwargs))
+        out.backward()
+        answers[f"{key}_output"] = np.float64(out.item())
+        for arg, tensor in zip(self.args, values):
+            if tensor.requires_grad:
+                answers[f"{key}_grad_{arg}"] = tensor.grad.numpy()
+        if self.extreme:
+            # Logits far beyond where a naive sigmoid-then-log breaks, with both targets.
+            x = torch.tensor([100.0, -100.0, 1000.0, -1000.0, 100.0, -100.0], dtype=torch.float64)
+            target = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0, 0.0], dtype=torch.float64)
+            answers[f"{key}_extreme_input"] = x.numpy()
+            answers[f"{key}_extreme_target"] = target.numpy()
+            answers[f"{key}_extreme_output"] = np.float64(getattr(solution.module, key)(x, target).item())
+        return answers
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimiser factory, called on a small model (kwargs: e.g. kind="adam"); its settings are the answer."""
+    kwargs: tuple = ()
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        optimizer = getattr(solution.module, key)(torch.nn.Linear(3, 2), **dict(self.kwargs))
+        group = optimizer.param_groups[0]
+        answers = {f"{key}_class": np.array(type(optimizer).__name__), f"{key}_lr": np.float64(group["lr"])}
+        if "betas" in group:
+            answers.update({f"{key}_betas": np.array(group["betas"], dtype=np.float64),
+                            f"{key}_eps": np.float64(group["eps"]),
+                            f"{key}_weight_decay": np.float64(group["weight_decay"]),
+                            f"{key}_amsgrad": np.bool_(group["amsgrad"])})
+        else:
+            answers.update({f"{key}_momentum": np.float64(group.get("momentum", 0.0)),
+                            f"{key}_weight_decay": np.float64(group["weight_decay"])})
+        return answers
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of numbers answered in a notebook cell: only a digest of the right one is stored.
+
+    The right values are read from the solution notebook's answer cell (the
+    assignments `names` there), so no code that computes the answer is shipped.
+    """
+    names: tuple = ("x_values", "y_values")
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        from checks.minmax import table_digest
+
+        values = read_table(solution.notebook.cells, self.names)
+        return {f"{key}_digest": np.array(table_digest(*(values[n] for n in self.names)))}
+
+
+def read_table(cells, names):
+    """{name: list of numbers} assigned as literals in the answer cell among `cells` (nbformat cells).
+
+    The answer cell is the first code cell that assigns all `names`; it is read,
+    never run, and a name assigned twice keeps its last value (in a solution
+    notebook, the answer after the student's placeholder). Raises ValueError
+    with what is wrong.
+    """
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        values = {}
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and node.targets[0].id in names:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+        if set(values) == set(names):
+            return values
+    raise ValueError(f"no cell assigns {' and '.join(names)} as lists of plain numbers")
