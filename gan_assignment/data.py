@@ -99,6 +99,14 @@ def dataset_tensors(dataset):
     return data.unsqueeze(1).float() / 255, labels.long()
 
 
+def classic_split(dataset, num_train=NUM_TRAIN, num_val=NUM_VAL):
+    """The classic split as two image tensors (N, 1, 28, 28) in [0, 1]: the first `num_train` images
+    for training, the next `num_val` held out. run_a_gan trains on such a tensor directly."""
+    images, _ = dataset_tensors(dataset)
+    num_train = min(num_train, len(images))
+    return images[:num_train], images[num_train:num_train + num_val]
+
+
 def classic_loaders(dataset, batch_size=BATCH_SIZE, num_train=NUM_TRAIN, num_val=NUM_VAL):
     """The classic split: the first `num_train` images for training, the next `num_val` held out.
 

@@ -89,12 +89,12 @@ def _finish(fig, save_to):
     return fig
 
 
-def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
+def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generator_loss, images,
                      num_epochs, loss_kind, out_dir, show_every, batch_size, noise_size, device=None,
                      dataset="mnist", quality=None, **trainer_options):
     """Train with run_a_gan, then show and save: snapshots, final samples, loss curves, quality.
 
-    Writes <out_dir>/<name>_snapshots.png, <name>_final.png, <name>_losses.png and
+    `images`: the training images, a tensor (N, 1, 28, 28) in [0, 1] (or a DataLoader). Writes <out_dir>/<name>_snapshots.png, <name>_final.png, <name>_losses.png and
     <name>_classes.png. `quality`: options for quality_report (e.g. num_samples=),
     or False to skip it. Other keyword arguments go to run_a_gan (seed=,
     precision=, checkpoint=).
@@ -110,7 +110,7 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     history = {}
-    snapshots = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
+    snapshots = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, images,
                           show_every=show_every, batch_size=batch_size, noise_size=noise_size,
                           num_epochs=num_epochs, device=device, history=history, **trainer_options)
     print(f"{name}: {len(history['d_loss'])} iterations in {history['seconds']:.1f} s "

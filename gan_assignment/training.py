@@ -18,6 +18,7 @@ It is fast because of how it does the work, not because it does less:
 - convolutional networks use the channels-last memory layout.
 """
 
+import contextlib
 import copy
 import math
 import os
@@ -101,7 +102,6 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
 
     D.to(device).train()
     G.to(device).train()
-    d_params = [p for p in D.parameters() if p.requires_grad]
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def noise(n):
@@ -153,34 +153,10 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
             if it % show_every == 0:
                 snapshot(it)                 # what G makes after `it` iterations
 
-            # Discriminator step: real images and a batch of fakes (no gradient flows into G).
-            D_solver.zero_grad(set_to_none=True)
-            with torch.no_grad(), autocast:
-                fake = G(noise(batch_size)).reshape(batch_size, 1, IMAGE_SIZE, IMAGE_SIZE)
-            with autocast:
-                if joint_d_batch:
-                    logits = D(torch.cat([real, fake.to(real.dtype)]))
-                    logits_real, logits_fake = logits[:batch_size], logits[batch_size:]
-                else:
-                    logits_real, logits_fake = D(real), D(fake)
-            d_loss = discriminator_loss(logits_real.float(), logits_fake.float())
-            d_loss.backward()
-            D_solver.step()
-
-            # Generator step on fresh noise; D's weights frozen: only G's gradients are needed.
-            G_solver.zero_grad(set_to_none=True)
-            for p in d_params:
-                p.requires_grad_(False)
-            with autocast:
-                gen_logits_fake = D(G(noise(batch_size)).reshape(batch_size, 1, IMAGE_SIZE, IMAGE_SIZE))
-            g_loss = generator_loss(gen_logits_fake.float())
-            g_loss.backward()
-            G_solver.step()
-            for p in d_params:
-                p.requires_grad_(True)
-
-            d_losses.append(d_loss.detach().reshape(()))   # a loss of shape (1,) counts as a number too
-            g_losses.append(g_loss.detach().reshape(()))
+            d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, noise,
+                                      joint_d_batch=joint_d_batch, autocast=autocast)
+            d_losses.append(d_loss.reshape(()))   # a loss of shape (1,) counts as a number too
+            g_losses.append(g_loss.reshape(()))
             finite &= torch.isfinite(d_losses[-1]) & torch.isfinite(g_losses[-1])
             it += 1
             bar.update(1)
@@ -226,6 +202,56 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
         seconds=seconds, iterations_per_second=done / max(seconds, 1e-9), stopped=stopped,
         device=str(device), precision=precision)
     return list(snapshots)
+
+
+def gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, noise,
+             joint_d_batch=False, autocast=contextlib.nullcontext()):
+    """One iteration of GAN training: a discriminator step, then a generator step.
+
+    - real: a batch of real images, shaped as D takes them.
+    - noise(n): draws n noise vectors for G.
+    - joint_d_batch: run real and fake through D as one batch of 2N (the same numbers,
+      faster; only for a D without batch statistics).
+    - autocast: a torch.autocast context for the networks (mixed precision), or none.
+    Returns the two losses (detached).
+    """
+    n = len(real)
+
+    # 1. Discriminator step: real images should score "real", a batch of fakes "fake".
+    D_solver.zero_grad(set_to_none=True)
+    with torch.no_grad(), autocast:            # the fakes are constants here: no gradient flows into G
+        fake = G(noise(n)).reshape(real.shape).to(real.dtype)
+    with autocast:
+        if joint_d_batch:
+            logits = D(torch.cat([real, fake]))
+            logits_real, logits_fake = logits[:n], logits[n:]
+        else:
+            logits_real, logits_fake = D(real), D(fake)
+    d_loss = discriminator_loss(logits_real.float(), logits_fake.float())
+    d_loss.backward()
+    D_solver.step()
+
+    # 2. Generator step on fresh noise: G wants D to call its new fakes real.
+    G_solver.zero_grad(set_to_none=True)
+    with frozen(D), autocast:                  # only G's gradients are needed: D's weights stay fixed
+        logits_fake = D(G(noise(n)).reshape(real.shape))
+    g_loss = generator_loss(logits_fake.float())
+    g_loss.backward()
+    G_solver.step()
+    return d_loss.detach(), g_loss.detach()
+
+
+@contextlib.contextmanager
+def frozen(model):
+    """Within this block `model`'s weights get no gradients (backward skips them; they stay as they are)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def resident_images(loader, device):
