@@ -275,7 +275,7 @@ def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows
 
 
 def _compare_output(net, expected_layers, between, out, expected, shape, batch):
-    if net.takes == "images":
+    if net.takes in ("images", "flat"):
         ok_shapes = {(batch, 1), (batch,)}
         wanted = f"({batch}, 1)"
     else:
@@ -347,10 +347,11 @@ def check_loss(impl, ref, task):
 
 
 def _check_loss_at(impl, ref, task, shape):
-    name, spec = task.name, task.spec
+    key, spec = task.name, task.spec
+    name = spec.function or key
     arg_names = spec.args
-    args = [ref.tensor(f"{name}_{a}").reshape(shape).requires_grad_(a not in spec.target_args) for a in arg_names]
-    call = f"{name}({', '.join(f'<{a} of shape {shape}>' for a in arg_names)})"
+    args = [ref.tensor(f"{key}_{a}").reshape(shape).requires_grad_(a not in spec.target_args) for a in arg_names]
+    call = f"{name}({', '.join([f'<{a} of shape {shape}>' for a in arg_names] + [f'{k}={v!r}' for k, v in spec.kwargs])})"
     got, args = _call_on_student_device(getattr(impl, name), args, dict(spec.kwargs))
     _expect_tensor(got, name)
     notes = []
@@ -360,7 +361,7 @@ def _check_loss_at(impl, ref, task, shape):
     if got.dim() != 0:
         notes.append(f"returns shape {tuple(got.shape)} rather than a 0-dim scalar; that works for backward() "
                      "and for training, and .mean() over all elements gives the usual 0-dim loss")
-    expected = float(ref[f"{name}_output"])
+    expected = float(ref[f"{key}_output"])
     value = float(got.detach().reshape(()))
     if not math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=1e-12):
         _fail(f"{call} returned {value:.6g}, expected {expected:.6g}. " + _loss_hint(value, expected, spec.hint, ref.batch))
@@ -371,7 +372,7 @@ def _check_loss_at(impl, ref, task, shape):
     for a, tensor in zip(arg_names, args):
         if a in spec.target_args:
             continue
-        error = relative_difference(tensor.grad.reshape(-1).cpu(), ref[f"{name}_grad_{a}"])
+        error = relative_difference(tensor.grad.reshape(-1).cpu(), ref[f"{key}_grad_{a}"])
         if error > TOLERANCE:
             _fail(f"{name} has the right value but the wrong gradient with respect to {a} "
                   f"(relative error {error:.1e}). Is part of the computation detached or constant?")
@@ -413,10 +414,11 @@ def _loss_hint(value, expected, hint, batch):
 # ---------------------------------------------------------------------------
 
 def check_get_optimizer(impl, ref, task):
-    name = task.name
+    key = task.name
+    name = task.spec.function or key
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     optimizer = getattr(impl, name)(model, **dict(task.spec.kwargs))
-    expected_class = str(ref[f"{name}_class"])
+    expected_class = str(ref[f"{key}_class"])
     if type(optimizer).__name__ != expected_class or not isinstance(optimizer, torch.optim.Optimizer):
         _fail(f"{name} must return torch.optim.{expected_class}, got {type(optimizer).__name__}")
     given = [p for group in optimizer.param_groups for p in group["params"]]
@@ -424,13 +426,13 @@ def check_get_optimizer(impl, ref, task):
         _fail(f"the optimizer must update all the model's parameters (pass model.parameters()): it holds "
               f"{len(given)} parameter tensors, the model has {len(list(model.parameters()))}")
     group = optimizer.param_groups[0]
-    settings = [k for k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "momentum") if f"{name}_{k}" in ref.keys()]
-    for key in settings:
-        expected = ref[f"{name}_{key}"]
-        expected = tuple(float(b) for b in expected) if key == "betas" else expected.item()
-        got = tuple(float(b) for b in group[key]) if key == "betas" else group.get(key, 0.0)
+    settings = [k for k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "momentum") if f"{key}_{k}" in ref.keys()]
+    for setting in settings:
+        expected = ref[f"{key}_{setting}"]
+        expected = tuple(float(b) for b in expected) if setting == "betas" else expected.item()
+        got = tuple(float(b) for b in group[setting]) if setting == "betas" else group.get(setting, 0.0)
         if got != expected:
-            _fail(f"the optimizer's {key} is {got}, expected {expected}")
+            _fail(f"the optimizer's {setting} is {got}, expected {expected}")
 
 
 # ---------------------------------------------------------------------------

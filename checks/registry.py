@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checks import functions as classic
-from checks.specs import Loss, Network, Optimizer, Table
+from checks import mode_collapse as collapse
+from checks.specs import Loss, Network, Optimizer, Table, Value, Variants
 
 ROOT = Path(__file__).resolve().parent.parent
 PASS = "PASS"
@@ -130,7 +131,33 @@ CLASSIC = Lab(
         Task("inline_question_3", 2, kind="written"),
     ))
 
-LABS = {lab.name: lab for lab in (CLASSIC,)}
+
+
+def _improved(spec, **fields):
+    """The naive and the improved configuration of a mode-collapse network."""
+    return Variants(tuple((label, Network(kwargs=(("improved", improved),), **fields, **spec))
+                          for label, improved in (("naive", False), ("improved", True))))
+
+
+MODE_COLLAPSE = Lab(
+    name="mode_collapse", title="Mode collapse and its cures (Make Your Own GAN)", assignment="mode_collapse",
+    module="mode_collapse", notebook="ModeCollapse.ipynb", required=False, tasks=(
+        Task("make_discriminator", 2, check=collapse.check_network_variants,
+             spec=_improved({"function": "make_discriminator"}, takes="flat", low=0.0)),
+        Task("make_generator", 2, check=collapse.check_network_variants,
+             spec=_improved({"function": "make_generator"}, takes="noise", noise_dim=4, default_size=True, low=0.0)),
+        Task("gan_loss", 2, check=collapse.check_loss_variants, spec=Variants(tuple(
+            (kind, Loss(("scores", "target"), kwargs=(("kind", kind),), probabilities=True, function="gan_loss",
+                        hint=hint))
+            for kind, hint in (("mse", "the mean of (scores - target)^2"),
+                               ("bce", "-mean(target * log(scores) + (1 - target) * log(1 - scores))"))))),
+        Task("make_optimizer", 1, check=collapse.check_optimizer_variants, spec=Variants(tuple(
+            (kind, Optimizer(kwargs=(("kind", kind),), function="make_optimizer")) for kind in ("sgd", "adam")))),
+        Task("diversity", 2, check=collapse.check_diversity, spec=Value((("images", ("N", 784)),))),
+        Task("equilibrium_question", 2, kind="written"),
+    ))
+
+LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE)}
 
 
 def lab_of(task_name):

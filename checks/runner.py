@@ -95,6 +95,7 @@ def implementation_path(lab=CLASSIC):
     GAN_IMPL is taken from the current folder if it exists there, else from the
     project folder (a notebook's kernel runs in the notebook's folder).
     """
+    lab = LABS[lab] if isinstance(lab, str) else lab
     setting = os.environ.get("GAN_IMPL")
     if not setting:
         return lab.student_file
@@ -109,7 +110,8 @@ def implementation_path(lab=CLASSIC):
 
 
 def student_module(lab=CLASSIC):
-    """Import the student functions afresh from implementation_path(lab): the latest edits count."""
+    """Import the student functions of `lab` (a Lab or its name) afresh from implementation_path(lab):
+    the latest edits count."""
     return load_impl(implementation_path(lab))
 
 

@@ -39,7 +39,7 @@ class Network:
 
     - function: the student's builder.
     - takes: "images" (discriminators: batches (N, 1, 28, 28), as the classic loop
-      feeds them) or "noise" (generators: (N, noise_dim)).
+      feeds them), "flat" (flat images (N, 784)) or "noise" (generators: (N, noise_dim)).
     - noise_dim: passed positionally to a generator builder (every year's callers do).
     - per_sample: each output row depends only on its own input row (no BatchNorm),
       so a reference batch can be repeated to any batch size.
@@ -67,7 +67,8 @@ class Network:
         return call_classic(getattr(impl, self.function), *args, **kwargs, **dict(self.kwargs))
 
     def input_shape(self, batch):
-        return (batch, 1, IMAGE_SIZE, IMAGE_SIZE) if self.takes == "images" else (batch, self.noise_dim)
+        return {"images": (batch, 1, IMAGE_SIZE, IMAGE_SIZE), "flat": (batch, IMAGE_SIZE * IMAGE_SIZE),
+                "noise": (batch, self.noise_dim)}[self.takes]
 
     def call(self, batch=None):
         """How the check writes the call in its messages, e.g. 'generator(4)'."""
@@ -132,6 +133,7 @@ class Loss:
       advice_shapes: shapes beyond that (a failure there is a note).
     - extreme: also check huge logits (a numerically stable BCE).
     - hint: what to look at when the value is wrong.
+    - function: the student's function (default: the task's name).
     """
     args: tuple
     target_args: tuple = ("target",)
@@ -141,6 +143,7 @@ class Loss:
     advice_shapes: tuple = ()
     extreme: bool = False
     hint: str = None
+    function: str = None
 
     def answers(self, solution, key, gen, weights_seed, batch):
         answers, values = {}, []
@@ -156,7 +159,7 @@ class Loss:
                 value = value[torch.randperm(batch, generator=gen)]
             answers[f"{key}_{arg}"] = value.numpy()
             values.append(value.clone().requires_grad_(arg not in self.target_args))
-        out = getattr(solution.module, key)(*values, **dict(self.kwargs))
+        out = getattr(solution.module, self.function or key)(*values, **dict(self.kwargs))
         out.backward()
         answers[f"{key}_output"] = np.float64(out.item())
         for arg, tensor in zip(self.args, values):
@@ -176,9 +179,10 @@ class Loss:
 class Optimizer:
     """An optimiser factory, called on a small model (kwargs: e.g. kind="adam"); its settings are the answer."""
     kwargs: tuple = ()
+    function: str = None    # the student's function (default: the task's name)
 
     def answers(self, solution, key, gen, weights_seed, batch):
-        optimizer = getattr(solution.module, key)(torch.nn.Linear(3, 2), **dict(self.kwargs))
+        optimizer = getattr(solution.module, self.function or key)(torch.nn.Linear(3, 2), **dict(self.kwargs))
         group = optimizer.param_groups[0]
         answers = {f"{key}_class": np.array(type(optimizer).__name__), f"{key}_lr": np.float64(group["lr"])}
         if "betas" in group:
@@ -189,6 +193,44 @@ class Optimizer:
         else:
             answers.update({f"{key}_momentum": np.float64(group.get("momentum", 0.0)),
                             f"{key}_weight_decay": np.float64(group["weight_decay"])})
+        return answers
+
+
+@dataclass(frozen=True)
+class Variants:
+    """One function checked in several configurations, e.g. {"naive": Network(...), "improved": Network(...)}.
+
+    Each variant's answers are stored under `<task>_<label>_...`; the check runs
+    each variant in turn.
+    """
+    specs: tuple    # ((label, spec), ...)
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        answers = {}
+        for label, spec in self.specs:
+            answers.update(spec.answers(solution, f"{key}_{label}", gen, weights_seed, batch))
+        return answers
+
+
+@dataclass(frozen=True)
+class Value:
+    """A function of fixed random tensors whose value (a number) is the answer.
+
+    `inputs`: ((argument, shape with "N" for the batch), ...), drawn uniformly in
+    [low, high). The answer is stored with the inputs.
+    """
+    inputs: tuple
+    low: float = 0.0
+    high: float = 1.0
+
+    def shapes(self, batch):
+        return [tuple(batch if d == "N" else d for d in shape) for _, shape in self.inputs]
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        values = [torch.rand(shape, generator=gen, dtype=torch.float64) * (self.high - self.low) + self.low
+                  for shape in self.shapes(batch)]
+        answers = {f"{key}_{name}": v.numpy() for (name, _), v in zip(self.inputs, values)}
+        answers[f"{key}_output"] = np.float64(getattr(solution.module, key)(*values).item())
         return answers
 
 

@@ -7,11 +7,12 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.data import FASHION_MNIST, mnist_stand_in, require_data
-from checks.registry import CLASSIC
+from checks.registry import CLASSIC, LABS, MODE_COLLAPSE
 from tools.release import solution_lines, student_versions
+from tools.run_notebook import run_notebook
 
 SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK = CLASSIC.solution_notebook, CLASSIC.student_notebook
-from tools.run_notebook import run_notebook
+LAB_IDS = list(LABS)
 
 FIGURES = ["real", "minmax_trajectory"] + [f"{model}_{figure}" for model in ("vanilla", "lsgan", "dcgan")
                                            for figure in ("snapshots", "final", "losses", "classes")]
@@ -36,21 +37,24 @@ def _env(tmp_path, dataset, data_from, **extra):
             "GAN_WEIGHTS": str(tmp_path / "dcgan_generator.pt"), **extra}
 
 
-def test_student_notebook_is_generated_from_the_instructor_notebook():
-    assert STUDENT_NOTEBOOK.read_text() == student_versions()[STUDENT_NOTEBOOK], (
-        "notebooks/GAN.ipynb is stale: run `make stubs`")
+@pytest.mark.parametrize("lab", LABS.values(), ids=LAB_IDS)
+def test_student_notebook_is_generated_from_the_instructor_notebook(lab):
+    assert lab.student_notebook.read_text() == student_versions()[lab.student_notebook], (
+        f"notebooks/{lab.notebook} is stale: run `make stubs`")
 
 
-def test_student_notebook_holds_no_answers():
-    student = STUDENT_NOTEBOOK.read_text()
-    instructor = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
+@pytest.mark.parametrize("lab", LABS.values(), ids=LAB_IDS)
+def test_student_notebook_holds_no_answers(lab):
+    student = lab.student_notebook.read_text()
+    instructor = nbformat.read(lab.solution_notebook, as_version=4)
     for cell in instructor.cells:
         for line in solution_lines(cell.source):
             assert json.dumps(line)[1:-1] not in student, f"answer text leaked into the student notebook: {line!r}"
     assert "BEGIN SOLUTION" not in student
 
 
-@pytest.mark.parametrize("path", [SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK], ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", [p for lab in LABS.values() for p in (lab.solution_notebook, lab.student_notebook)],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_committed_notebooks_carry_no_outputs(path):
     notebook = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") and c.get("execution_count") is None
@@ -61,7 +65,7 @@ def test_committed_notebooks_carry_no_outputs(path):
 def test_instructor_notebook_runs_end_to_end_and_saves_every_figure(tmp_path, dataset):
     data_from = mnist_stand_in(tmp_path) if dataset == "mnist" else \
         require_data(FASHION_MNIST, "apt-get install dataset-fashion-mnist")
-    env = _env(tmp_path, dataset, data_from, GAN_IMPL=str(ROOT / "solutions" / "gan_pytorch.py"))
+    env = _env(tmp_path, dataset, data_from, GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(SOLUTION_NOTEBOOK, tmp_path / "executed.ipynb", timeout=600, env=env)
 
     code = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("check")]
@@ -92,4 +96,28 @@ def test_student_notebook_with_stubs_runs_top_to_bottom_without_a_traceback(tmp_
     for cell in training:
         assert "trains once these functions pass their checks" in _text(cell) and "NOT IMPLEMENTED" in _text(cell)
     assert _text(next(c for c in code if c.source.startswith("check_minmax"))).startswith("NOT ANSWERED")
+    assert "Traceback" not in "".join(_text(c) for c in code)
+
+
+def test_mode_collapse_notebook_runs_with_the_solutions_and_measures_every_cure(tmp_path):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    notebook = run_notebook(MODE_COLLAPSE.solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    checks = [_text(c) for c in code if c.source.startswith("check(")]
+    assert len(checks) == len(MODE_COLLAPSE.functions) and all(t.startswith("PASS") for t in checks), checks
+    text = "\n".join(_text(c) for c in code)
+    assert "D's loss:" in text and "QUICK mode" in text
+    for name in ("naive: MSE, SGD", "+ BCE", "+ Adam", "+ LeakyReLU, LayerNorm", "+ 100 normal inputs", "real images"):
+        assert name in text, f"the table of cures should have a row {name!r}"
+    for figure in ("discriminator_alone", "cures_samples", "cures_losses"):
+        png = tmp_path / "outputs" / "mode_collapse" / "mnist" / f"{figure}.png"
+        assert png.exists() and png.stat().st_size > 2000, f"{png} was not written"
+
+
+def test_mode_collapse_notebook_with_stubs_says_what_is_missing(tmp_path):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
+    notebook = run_notebook(MODE_COLLAPSE.student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(_text(c).startswith("NOT IMPLEMENTED") for c in code if c.source.startswith("check("))
+    assert "trains once these functions pass their checks" in "".join(_text(c) for c in code)
     assert "Traceback" not in "".join(_text(c) for c in code)

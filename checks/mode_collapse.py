@@ -1,0 +1,81 @@
+"""The checks of the mode-collapse lab's functions (see checks/registry.py for which is whose).
+
+The networks and losses are checked with the classic lab's machinery
+(checks/functions.py), once per configuration: naive and improved networks,
+MSE and BCE, SGD and Adam. `diversity` is checked by value on a fixed batch,
+with hints for the likely slips (pairs of an image with itself counted,
+squared distances).
+"""
+
+import dataclasses
+import math
+
+import torch
+
+from checks.functions import (_expect_seed_works, _expect_tensor, _fail, _flat_params, check_get_optimizer,
+                              check_loss, check_network)
+from gan_assignment.utils import call_classic
+
+
+def _variants(task):
+    """The task once per configuration of its Variants spec: name `<task>_<label>`, that configuration's spec."""
+    return [dataclasses.replace(task, name=f"{task.name}_{label}", spec=spec) for label, spec in task.spec.specs]
+
+
+def check_network_variants(impl, ref, task):
+    notes = []
+    for variant in _variants(task):
+        notes += check_network(impl, ref, variant)
+    function = getattr(impl, task.name)
+    args = (4,) if task.spec.specs[0][1].takes == "noise" else ()
+    notes += _expect_seed_works(lambda seed: _flat_params(call_classic(function, *args, seed=seed)),
+                                f"{task.name}(seed=...)", function)
+    return notes
+
+
+def check_loss_variants(impl, ref, task):
+    notes = []
+    for variant in _variants(task):
+        notes += check_loss(impl, ref, variant)
+    return notes
+
+
+def check_optimizer_variants(impl, ref, task):
+    for variant in _variants(task):
+        check_get_optimizer(impl, ref, variant)
+    return []
+
+
+def check_diversity(impl, ref, task):
+    spec = task.spec
+    images = ref.tensor(f"{task.name}_images")
+    expected = float(ref[f"{task.name}_output"])
+    n = len(images)
+    for shape in ((n, 784), (n, 1, 28, 28)):
+        got = impl.diversity(images.reshape(shape))
+        _expect_tensor(got, "diversity")
+        if got.numel() != 1:
+            _fail(f"diversity returned shape {tuple(got.shape)}: it must be one number (a scalar tensor)")
+        value = float(got.detach().reshape(()))
+        if not math.isclose(value, expected, rel_tol=1e-6):
+            _fail(f"on a batch of {n} images shaped {shape}, diversity returned {value:.6g}, expected "
+                  f"{expected:.6g}. {_diversity_hint(images, value, expected)}")
+    same = images[:1].repeat(5, 1)
+    value = float(impl.diversity(same).detach().reshape(()))
+    if abs(value) > 1e-4:
+        _fail(f"five copies of one image should have diversity 0 (they are all the same); yours gives {value:.4g}")
+    return []
+
+
+def _diversity_hint(images, value, expected):
+    n = len(images)
+    x = images.reshape(n, -1)
+    squared = torch.cdist(x, x) ** 2
+    if math.isclose(value, expected * (n - 1) / n, rel_tol=1e-4):
+        return (f"Your value is {n - 1}/{n} of the expected one: the N distances of each image to itself "
+                "(0) were averaged in; average over the N * (N - 1) / 2 pairs of different images only.")
+    if math.isclose(value, float(squared.sum()) / (n * (n - 1)), rel_tol=1e-4):
+        return "That is the mean SQUARED distance: take the square root of each squared distance before averaging."
+    if math.isclose(value, 2 * expected, rel_tol=1e-4):
+        return "Your value is twice the expected one: is each pair counted twice but divided by the pairs once?"
+    return "Average ||x_i - x_j|| over every pair of different images i < j (flatten each image first)."
