@@ -88,7 +88,7 @@ def train(lab, setup, images, steps, batch_size=32, seed=0, progress=True):
     """
     from tqdm.auto import tqdm
 
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)   # every configuration starts from its own reproducible networks
     D = lab.make_discriminator(improved=setup.improved)
     G = lab.make_generator(setup.noise_dim, improved=setup.improved)
     D_opt, G_opt = lab.make_optimizer(D, setup.optimizer), lab.make_optimizer(G, setup.optimizer)

@@ -16,7 +16,7 @@ import nbformat
 import numpy as np
 
 from tests.conftest import SOLUTION_FILE, edit_function, function_span, replace_function
-from checks.registry import CLASSIC
+from checks.registry import CLASSIC, MODE_COLLAPSE
 from tools.course import module_path
 
 SOLUTION = SOLUTION_FILE.read_text()
@@ -199,13 +199,40 @@ def make_submission(course, student, case):
     return folder
 
 
+# The optional mode-collapse lab, submitted by some students: case -> (which functions are answered, points).
+COLLAPSE_CASES = {
+    "solution": (MODE_COLLAPSE.functions, sum(t.points for t in MODE_COLLAPSE.tasks if t.kind == "function")),
+    "partial": (["diversity"], MODE_COLLAPSE.task("diversity").points),
+    "untouched_stubs": ([], 0),
+}
+
+
+def make_collapse_submission(course, student, case):
+    """Write submitted/<student>/mode_collapse: the release, with the functions of `case` answered."""
+    answered, _ = COLLAPSE_CASES[case]
+    released = course / "release" / MODE_COLLAPSE.assignment
+    folder = course / "submitted" / student / MODE_COLLAPSE.assignment
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(released, folder)
+    module = folder / module_path(MODE_COLLAPSE)
+    source, solution = module.read_text(), MODE_COLLAPSE.solution_file.read_text()
+    lines = solution.splitlines(keepends=True)
+    for name in answered:
+        first, last = function_span(solution, name)
+        source = replace_function(source, name, "".join(lines[first:last]))
+    module.write_text(source)
+    return folder
+
+
 def make_class(course, copies=1):
-    """Every case, `copies` times; returns {student: case}."""
+    """Every case, `copies` times; returns {student: case}. Some students also submit the optional lab."""
     students = {}
     for k in range(copies):
         for case in CASES:
             student = f"{case}" if copies == 1 else f"{case}_{k:02d}"
             make_submission(course, student, case)
+            if case in COLLAPSE_CASES:
+                make_collapse_submission(course, student, case)
             students[student] = case
     return students
 
