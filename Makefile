@@ -4,9 +4,12 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-IMPL   ?= gan_assignment/gan_pytorch.py
 COURSE ?= course
 WORKERS ?= 1
+# LAB=name limits check, refs, release and autograde to one lab (checks/registry.py lists them);
+# IMPL=path checks another file of a lab (its lab is found from the file name, or LAB).
+LAB_ARG  = $(if $(LAB),--lab $(LAB))
+IMPL_ARG = $(if $(IMPL),--impl $(IMPL))
 
 .PHONY: help setup train notebook demo check test test-slow bench stubs refs release autograde clean
 
@@ -28,11 +31,11 @@ train: setup  ## the main job: run the instructor notebook on the solutions; fig
 notebook: setup  ## open the student notebook in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/GAN.ipynb
 
-demo: setup  ## run every check against the reference solutions
-	$(PY) -m checks --impl solutions/gan_pytorch.py
+demo: setup  ## run every check of every lab against the reference solutions
+	GAN_IMPL=$(CURDIR)/solutions $(PY) -m checks $(LAB_ARG)
 
-check: setup  ## check your functions (IMPL=path/to/gan_pytorch.py checks another file)
-	$(PY) -m checks --impl $(IMPL)
+check: setup  ## check your functions in every lab (FN=name one function, LAB=name one lab, IMPL=path another file)
+	$(PY) -m checks $(LAB_ARG) $(IMPL_ARG) $(FN)
 
 test: setup  ## the project's tests
 	$(PY) -m pytest
@@ -44,17 +47,17 @@ bench: setup  ## time our trainer against the textbook loop (bench/speed-<device
 	$(PY) -m tools.bench $(BENCH)
 	$(PY) -m tools.bench --readme
 
-stubs: setup  ## regenerate the student files (gan_pytorch.py, notebooks/GAN.ipynb) from solutions/
+stubs: setup  ## regenerate every lab's student module and notebook from solutions/
 	$(PY) -m tools.release
 
-refs: setup  ## regenerate checks/reference_answers.npz from solutions/
-	$(PY) -m tools.make_reference
+refs: setup  ## regenerate every lab's reference answers (checks/*.npz) from solutions/
+	$(PY) -m tools.make_reference $(LAB_ARG)
 
-release: setup  ## build the nbgrader course in $(COURSE)/ and release the assignment (no answers, checked)
-	$(PY) -m tools.course --course $(COURSE)
+release: setup  ## build the nbgrader course in $(COURSE)/ and release one assignment per lab (no answers, checked)
+	$(PY) -m tools.course --course $(COURSE) $(LAB_ARG)
 
-autograde: setup  ## grade $(COURSE)/submitted/*: grades.csv, feedback, summary (WORKERS=N in parallel)
-	$(PY) -m tools.autograde --course $(COURSE) -j $(WORKERS)
+autograde: setup  ## grade $(COURSE)/submitted/*/<every lab>: grades.csv, feedback, summary (WORKERS=N in parallel)
+	$(PY) -m tools.autograde --course $(COURSE) -j $(WORKERS) $(LAB_ARG)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache

@@ -67,7 +67,7 @@ def train_discriminator_alone(D, optimizer, loss, images, steps, batch_size=32, 
         value = 0.5 * (loss(D(real), torch.ones(batch_size, 1)) + loss(D(noise), torch.zeros(batch_size, 1)))
         value.backward()
         optimizer.step()
-        losses.append(float(value))
+        losses.append(float(value.detach()))
     return losses
 
 
