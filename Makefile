@@ -24,9 +24,9 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed  ## create .venv and install requirements.txt
 
-train: setup  ## the main job: run the instructor notebook on the solutions; figures go to outputs/
+train: setup  ## the main job: run the instructor notebook on the solutions (LAB=name: that lab's); figures go to outputs/
 	GAN_IMPL=$(CURDIR)/solutions GAN_WEIGHTS=$${GAN_WEIGHTS:-$(CURDIR)/outputs/dcgan_generator.pt} \
-		$(PY) -m tools.run_notebook solutions/GAN.ipynb
+		$(PY) -m tools.run_notebook $(or $(LAB),classic)
 
 notebook: setup  ## open the student notebook in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/GAN.ipynb

@@ -1,6 +1,7 @@
 """Run a notebook headless, top to bottom, as "Restart & Run All" would.
 
     python -m tools.run_notebook solutions/GAN.ipynb            # the main job (`make train`)
+    python -m tools.run_notebook mode_collapse                  # a lab's instructor notebook, by the lab's name
     python -m tools.run_notebook NOTEBOOK --out executed.ipynb
 
 What the notebook prints (progress bars included) is echoed here as it runs.
@@ -57,10 +58,14 @@ def run_notebook(path, out, timeout=None, allow_errors=False, env=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run a notebook headless and keep its outputs.")
-    parser.add_argument("notebook")
+    parser.add_argument("notebook", help="a notebook file, or a lab's name (its solutions/ notebook)")
     parser.add_argument("--out", help="where to write the executed notebook (default: outputs/<name>.executed.ipynb)")
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: no limit)")
     args = parser.parse_args(argv)
+    from checks.registry import LABS
+
+    if args.notebook in LABS:
+        args.notebook = str(LABS[args.notebook].solution_notebook)
     out = Path(args.out or ROOT / "outputs" / f"{Path(args.notebook).stem}.executed.ipynb")
     start = time.perf_counter()
     try:
@@ -70,7 +75,7 @@ def main(argv=None):
               f"is in {out}.", file=sys.stderr)
         return 1
     print(f"\nDone in {time.perf_counter() - start:.0f} s. Executed notebook: {out}")
-    print(f"Figures: {Path(os.environ.get('GAN_OUTPUT_DIR', ROOT / 'outputs'))}/<data set>/*.png")
+    print(f"Figures: {Path(os.environ.get('GAN_OUTPUT_DIR', ROOT / 'outputs'))}/ (one folder per data set and lab)")
     return 0
 
 
