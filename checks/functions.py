@@ -61,6 +61,10 @@ def check_sample_noise(impl, ref, task):
     if low > -0.99 or high < 0.99:
         _fail(f"values only span [{low:.3f}, {high:.3f}]; uniform noise in [-1, 1] covers the whole "
               "interval. torch.rand gives [0, 1): stretch and shift it onto [-1, 1]")
+    if len(torch.unique(noise, dim=0)) < len(noise):
+        _fail("some of the 256 noise vectors are identical: draw every vector (every row) independently")
+    if float(noise.std(dim=1).min()) < 0.3:
+        _fail("within a noise vector all values are (nearly) the same: draw each of the dim values independently")
     shares = torch.histc(noise, bins=10, min=-1, max=1) / noise.numel()
     if (shares - 0.1).abs().max() > 0.01:
         _fail("values are not uniform over [-1, 1]: the share of values in each tenth of the interval "
@@ -198,12 +202,13 @@ def _run_network(ref, task, built, batch, flat=False):
     seen, out = trace(model, layers, x)
     expected_layers = ref.strings(f"{name}_layers")
     between = ref.strings(f"{name}_between")
-    if net.per_sample or batch == ref.batch:
+    layerwise = net.per_sample or batch == ref.batch
+    if layerwise:
         _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows)
         expected_out = ref.tensor(f"{name}_output")[rows]
     else:
         expected_out = ref.tensor(f"{name}_classic_output")
-    _compare_output(net, expected_layers, between, out, expected_out, shape, batch)
+    _compare_output(net, expected_layers, between, out, expected_out, shape, batch, layerwise)
 
 
 def _crash_message(impl, net, built, batch, crash):
@@ -274,7 +279,7 @@ def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows
                   f"(relative error {error:.1e}).\n    {where} the reference applies: {between[i] or 'nothing'}")
 
 
-def _compare_output(net, expected_layers, between, out, expected, shape, batch):
+def _compare_output(net, expected_layers, between, out, expected, shape, batch, layerwise=True):
     if net.takes in ("images", "flat"):
         ok_shapes = {(batch, 1), (batch,)}
         wanted = f"({batch}, 1)"
@@ -284,6 +289,12 @@ def _compare_output(net, expected_layers, between, out, expected, shape, batch):
     if tuple(out.shape) not in ok_shapes:
         _fail(f"on input ({shape}), the output has shape {tuple(out.shape)}, expected {wanted}")
     error = relative_difference(out.reshape(expected.shape), expected)
+    if error > TOLERANCE and not layerwise:
+        # Only the output is stored for this batch (batch statistics tie every row to the whole batch).
+        _fail(f"on input ({shape}) the output differs from the reference (relative error {error:.1e}). This "
+              f"network only runs on batches of {batch}, where the checks compare the output alone: go through "
+              "your layers, their order and each activation against the docstring's list (a network that takes "
+              "any batch size gets a layer-by-layer diagnosis)")
     if error > TOLERANCE:
         _fail(f"every layer receives the right values but the output differs (relative error {error:.1e}).\n"
               f"    after {expected_layers[-1]} the reference applies: "
@@ -307,21 +318,6 @@ def _flat_params(model):
 # Losses
 # ---------------------------------------------------------------------------
 
-def check_bce_loss(impl, ref, task):
-    notes = check_loss(impl, ref, task)
-    for dtype in (torch.float32, torch.float64):
-        x = ref.tensor("bce_loss_extreme_input").to(dtype)
-        target = ref.tensor("bce_loss_extreme_target").to(dtype)
-        got, _ = _call_on_student_device(impl.bce_loss, [x, target])
-        expected = float(ref["bce_loss_extreme_output"])
-        value = float(got.detach().reshape(-1)[0]) if got.numel() == 1 else float("nan")
-        if not math.isfinite(value) or abs(value - expected) > 1e-6 * abs(expected):
-            _fail(f"not numerically stable: for logits {x.tolist()} and targets {target.tolist()} "
-                  f"({dtype}) bce_loss returned {value}, expected {expected:.6g}. Computing sigmoid and "
-                  "then log overflows for large |x|; use the identity in the docstring")
-    return notes
-
-
 def check_loss(impl, ref, task):
     """Value and gradient of a loss on fixed inputs; returns notes.
 
@@ -338,12 +334,32 @@ def check_loss(impl, ref, task):
     for s in spec.advice_shapes:
         try:
             _check_loss_at(impl, ref, task, shape[s])
-        except (CheckFailure, RuntimeError, ValueError, TypeError, IndexError) as e:
+        except CheckFailure as e:   # it runs, but computes the wrong thing: that is wrong whoever calls it
+            raise CheckFailure(f"{e} (with every argument shaped {shape[s]}; on shape {shape[spec.shapes[0]]} it "
+                               "is right: do (N, 1) and (N,) tensors broadcast to (N, N) somewhere?)") from None
+        except (RuntimeError, ValueError, TypeError, IndexError) as e:
             shown = _short(e).split(". ")[0]
             notes.append(f"with every argument shaped {shape[s]} it fails ({shown}). The classic callers pass "
                          "(N,) targets, so this passes; a loss that takes targets shaped like its input "
                          "(torch.ones_like(logits)) works with any caller")
+    if spec.extreme:
+        _expect_stable(impl, ref, task)
     return sorted(set(notes), key=notes.index)
+
+
+def _expect_stable(impl, ref, task):
+    """The exact loss, in float32 and float64, for logits of +-100 and +-1000."""
+    key, spec = task.name, task.spec
+    name = spec.function or key
+    expected = float(ref[f"{key}_extreme_output"])
+    for dtype in (torch.float32, torch.float64):
+        args = [ref.tensor(f"{key}_extreme_{a}").to(dtype) for a in spec.args]
+        got, _ = _call_on_student_device(getattr(impl, name), args, dict(spec.kwargs))
+        value = float(got.detach().reshape(-1)[0]) if got.numel() == 1 else float("nan")
+        if not math.isfinite(value) or abs(value - expected) > 1e-6 * abs(expected):
+            shown = ", ".join(f"{a}={v.tolist()}" for a, v in zip(spec.args, args))
+            _fail(f"not numerically stable: for {shown} ({dtype}) {name} returned {value}, expected "
+                  f"{expected:.6g}. Computing sigmoid and then log overflows for large |x|: {spec.extreme_hint}")
 
 
 def _check_loss_at(impl, ref, task, shape):
@@ -372,6 +388,9 @@ def _check_loss_at(impl, ref, task, shape):
     for a, tensor in zip(arg_names, args):
         if a in spec.target_args:
             continue
+        if tensor.grad is None:
+            _fail(f"{name} returned a value that does not depend on {a} through autograd: is {a} "
+                  "detached, or replaced by a constant?")
         error = relative_difference(tensor.grad.reshape(-1).cpu(), ref[f"{key}_grad_{a}"])
         if error > TOLERANCE:
             _fail(f"{name} has the right value but the wrong gradient with respect to {a} "
@@ -425,7 +444,13 @@ def check_get_optimizer(impl, ref, task):
     if {id(p) for p in given} != {id(p) for p in model.parameters()} or len(given) != len(list(model.parameters())):
         _fail(f"the optimizer must update all the model's parameters (pass model.parameters()): it holds "
               f"{len(given)} parameter tensors, the model has {len(list(model.parameters()))}")
-    group = optimizer.param_groups[0]
+    for group in optimizer.param_groups:
+        if group.get("maximize"):
+            _fail("the optimizer has maximize=True: it would climb the loss instead of descending it")
+        _expect_settings(ref, key, group)
+
+
+def _expect_settings(ref, key, group):
     settings = [k for k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "momentum") if f"{key}_{k}" in ref.keys()]
     for setting in settings:
         expected = ref[f"{key}_{setting}"]
@@ -448,13 +473,19 @@ def _expect_seed_works(draw, call, function):
     A function without a `seed` argument (the 2017-2019 signatures) is called after
     torch.manual_seed(seed): this still proves it draws from torch's generator.
     """
-    first, again, other = draw(1), draw(1), draw(2)
-    if not torch.equal(first, again):
-        _fail(f"{call} is not reproducible: the same seed gave different results. "
-              "Call torch.manual_seed(seed) first when seed is not None")
-    if torch.equal(first, other):
+    takes_seed = accepts(function, "seed")
+    fix = ("Call torch.manual_seed(seed) first when seed is not None" if takes_seed else
+           "draw every random number from torch (torch.rand, nn layers), which torch.manual_seed controls, "
+           "not from numpy or Python's random")
+    for seed in (1, 0):   # 0 is a seed too: `if seed:` skips it, `if seed is not None:` does not
+        first, again = draw(seed), draw(seed)
+        if not torch.equal(first, again):
+            _fail(f"{call} is not reproducible: seed={seed} twice gave different results. {fix}"
+                  + (". Note that seed=0 is a seed: test `seed is not None`, not `if seed`"
+                     if seed == 0 and takes_seed else ""))
+    if torch.equal(draw(1), draw(2)):
         _fail(f"{call} gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
-    if accepts(function, "seed"):
+    if takes_seed:
         return []
     return [f"{function.__name__} takes no seed argument (the 2017-2019 signature): it was checked after "
             "torch.manual_seed(seed) instead"]

@@ -69,8 +69,11 @@ def param_layers(model):
 
 
 def signature(layer):
-    """A layer's type and weight shape, e.g. 'Linear(784 -> 256)' or 'Conv2d(1 -> 32, 5x5)'."""
-    name = type(layer).__name__
+    """A layer's type and weight shape, e.g. 'Linear(784 -> 256)' or 'Conv2d(1 -> 32, 5x5)'.
+
+    The type is the PyTorch class it is (a subclass of BatchNorm2d counts as BatchNorm2d).
+    """
+    name = next(kind.__name__ for kind in PARAM_LAYERS if isinstance(layer, kind))
     if isinstance(layer, nn.Linear):
         return f"{name}({layer.in_features} -> {layer.out_features})"
     if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):

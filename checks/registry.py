@@ -108,14 +108,15 @@ CLASSIC = Lab(
         Task("discriminator", 2, check=classic.check_discriminator, spec=Network("discriminator", "images")),
         Task("generator", 2, check=classic.check_generator,
              spec=Network("generator", "noise", noise_dim=4, default_size=True)),
-        Task("bce_loss", 2, check=classic.check_bce_loss,
+        Task("bce_loss", 2, check=classic.check_loss,
              # the classic callers pass (N,) logits and targets; (N, 1) targets are advice
-             spec=Loss(("input", "target"), shapes=("N",), advice_shapes=("N1",), extreme=True)),
+             spec=Loss(("input", "target"), shapes=("N",), advice_shapes=("N1",), extreme=True,
+                       extreme_hint="use the identity in the docstring")),
         Task("discriminator_loss", 1, check=classic.check_loss, builds_on=("bce_loss",), spec=Loss(
-            ("logits_real", "logits_fake"),
+            ("logits_real", "logits_fake"), extreme=True,
             hint="real images have target 1 and fake images target 0, and the loss is the SUM of the two mean losses")),
         Task("generator_loss", 1, check=classic.check_loss, builds_on=("bce_loss",), spec=Loss(
-            ("logits_fake",), hint="the generator wants its fakes called real: use target 1 (the non-saturating loss)")),
+            ("logits_fake",), extreme=True, hint="the generator wants its fakes called real: use target 1 (the non-saturating loss)")),
         Task("get_optimizer", 1, check=classic.check_get_optimizer, spec=Optimizer()),
         Task("ls_discriminator_loss", 1, check=classic.check_loss, spec=Loss(
             ("scores_real", "scores_fake"), hint="each of the two terms is 0.5 times a mean over the batch")),

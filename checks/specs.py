@@ -131,7 +131,7 @@ class Loss:
     - probabilities: the inputs are probabilities in (0, 1) rather than logits.
     - shapes: the input shapes the course's own callers pass (each must work);
       advice_shapes: shapes beyond that (a failure there is a note).
-    - extreme: also check huge logits (a numerically stable BCE).
+    - extreme: also check huge logits (a numerically stable BCE); extreme_hint: what to do about it.
     - hint: what to look at when the value is wrong.
     - function: the student's function (default: the task's name).
     """
@@ -142,6 +142,7 @@ class Loss:
     shapes: tuple = ("N", "N1")
     advice_shapes: tuple = ()
     extreme: bool = False
+    extreme_hint: str = "build it from your bce_loss (or F.binary_cross_entropy_with_logits)"
     hint: str = None
     function: str = None
 
@@ -166,12 +167,14 @@ class Loss:
             if tensor.requires_grad:
                 answers[f"{key}_grad_{arg}"] = tensor.grad.numpy()
         if self.extreme:
-            # Logits far beyond where a naive sigmoid-then-log breaks, with both targets.
-            x = torch.tensor([100.0, -100.0, 1000.0, -1000.0, 100.0, -100.0], dtype=torch.float64)
+            # Logits far beyond where a naive sigmoid-then-log breaks (both signs, with both targets).
+            logits = torch.tensor([100.0, -100.0, 1000.0, -1000.0, 100.0, -100.0], dtype=torch.float64)
             target = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0, 0.0], dtype=torch.float64)
-            answers[f"{key}_extreme_input"] = x.numpy()
-            answers[f"{key}_extreme_target"] = target.numpy()
-            answers[f"{key}_extreme_output"] = np.float64(getattr(solution.module, key)(x, target).item())
+            extreme = [target if arg in self.target_args else logits.roll(i) for i, arg in enumerate(self.args)]
+            for arg, value in zip(self.args, extreme):
+                answers[f"{key}_extreme_{arg}"] = value.numpy()
+            out = getattr(solution.module, self.function or key)(*extreme, **dict(self.kwargs))
+            answers[f"{key}_extreme_output"] = np.float64(out.item())
         return answers
 
 

@@ -26,6 +26,10 @@ MISTAKES = [
      "torch.randn(batch_size, dim).clamp(-1, 1)", "not uniform"),
     ("sample_noise", "seed ignored", SEED, "", "not reproducible"),
     ("sample_noise", "seeded even without a seed", SEED, "    torch.manual_seed(seed or 0)\n", "without a seed"),
+    ("sample_noise", "`if seed:` skips seed=0", SEED, "    if seed:\n        torch.manual_seed(seed)\n",
+     "seed=0 is a seed"),
+    ("sample_noise", "one noise vector repeated in every row", "return torch.rand(batch_size, dim) * 2 - 1",
+     "return (torch.rand(1, dim) * 2 - 1).repeat(batch_size, 1)", "identical"),
     ("sample_noise", "shape transposed", "torch.rand(batch_size, dim)", "torch.rand(dim, batch_size)",
      "expected (5, 7)"),
 
@@ -73,6 +77,19 @@ MISTAKES = [
     ("discriminator_loss", "only the real term", "return loss_real + loss_fake", "return loss_real",
      "SUM of the two"),
 
+    ("generator_loss", "BCE on a sigmoid (PyTorch clamps its log at -100)",
+     "return bce_loss(logits_fake, torch.ones_like(logits_fake))",
+     "return F.binary_cross_entropy(torch.sigmoid(logits_fake), torch.ones_like(logits_fake))", "not numerically stable"),
+    ("discriminator_loss", "log(sigmoid) written inline",
+     "    loss_real = bce_loss(logits_real, torch.ones_like(logits_real))\n"
+     "    loss_fake = bce_loss(logits_fake, torch.zeros_like(logits_fake))\n",
+     "    loss_real = -torch.log(torch.sigmoid(logits_real)).mean()\n"
+     "    loss_fake = -torch.log(1 - torch.sigmoid(logits_fake)).mean()\n", "not numerically stable"),
+    ("discriminator_loss", "the fake logits detached", "bce_loss(logits_fake, torch.zeros_like(logits_fake))",
+     "bce_loss(logits_fake.detach(), torch.zeros_like(logits_fake))", "does not depend on logits_fake"),
+    ("bce_loss", "right on (N,) but broadcast to (N, N) on (N, 1)", "input * target", "input * target.view(-1)",
+     "broadcast to (N, N)"),
+    ("get_optimizer", "maximize=True", "betas=ADAM_BETAS)", "betas=ADAM_BETAS, maximize=True)", "maximize=True"),
     ("generator_loss", "saturating loss log(1 - D(G(z)))", "return bce_loss(logits_fake, torch.ones_like(logits_fake))",
      "return -bce_loss(logits_fake, torch.zeros_like(logits_fake))", "never negative"),
     ("generator_loss", "target 0", "torch.ones_like(logits_fake)", "torch.zeros_like(logits_fake)", "target 1"),

@@ -113,6 +113,18 @@ def build_dc_classifier(batch_size):
 
     return C()
 '''),
+    ("build_dc_generator", "a BatchNorm2d subclass of the student's own", '''
+def build_dc_generator(noise_dim=NOISE_DIM):
+    class MyBatchNorm(nn.BatchNorm2d):
+        pass
+
+    return nn.Sequential(
+        nn.Linear(noise_dim, 1024), nn.ReLU(), nn.BatchNorm1d(1024),
+        nn.Linear(1024, 6272), nn.ReLU(), nn.BatchNorm1d(6272),
+        Unflatten(-1, 128, 7, 7),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ReLU(), MyBatchNorm(64),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(), Flatten())
+'''),
     ("build_dc_generator", "nn.Unflatten and a view at the end", '''
 def build_dc_generator(noise_dim=NOISE_DIM):
     class G(nn.Module):
