@@ -82,18 +82,6 @@ def check_sample_noise(impl, ref, task):
 # Networks
 # ---------------------------------------------------------------------------
 
-def check_discriminator(impl, ref, task):
-    notes = check_network(impl, ref, task)
-    return notes + _expect_seed_works(lambda seed: _flat_params(call_classic(impl.discriminator, seed=seed)),
-                                      "discriminator(seed=...)", impl.discriminator)
-
-
-def check_generator(impl, ref, task):
-    notes = check_network(impl, ref, task)
-    return notes + _expect_seed_works(lambda seed: _flat_params(call_classic(impl.generator, 4, seed=seed)),
-                                      "generator(4, seed=...)", impl.generator)
-
-
 def check_network(impl, ref, task):
     """Check a network on what the classic training loop feeds it; return notes on anything beyond that.
 
@@ -157,6 +145,9 @@ def check_network(impl, ref, task):
                             "nn.Flatten() or x.reshape(len(x), -1) would") + " do it")
     if net.default_size:
         _expect_default_size(impl, ref, task)
+    if net.seeded:
+        notes += _expect_seed_works(lambda seed: _flat_params(net.build(impl, None, seed=seed)),
+                                    net.call(seed=True), getattr(impl, net.function))
     return notes
 
 
@@ -344,7 +335,7 @@ def check_loss(impl, ref, task):
                          "(torch.ones_like(logits)) works with any caller")
     if spec.extreme:
         _expect_stable(impl, ref, task)
-    return sorted(set(notes), key=notes.index)
+    return unique(notes)
 
 
 def _expect_stable(impl, ref, task):
@@ -461,6 +452,11 @@ def _expect_settings(ref, key, group):
 
 
 # ---------------------------------------------------------------------------
+
+def unique(notes):
+    """The notes in order, each once (several shapes or configurations may give the same advice)."""
+    return list(dict.fromkeys(notes))
+
 
 def _expect_tensor(value, name):
     if not isinstance(value, torch.Tensor):

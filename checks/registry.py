@@ -105,9 +105,9 @@ CLASSIC = Lab(
     module="gan_pytorch", notebook="GAN.ipynb",
     reference="reference_answers.npz", hidden_reference="hidden_reference.npz", tasks=(
         Task("sample_noise", 1, check=classic.check_sample_noise),
-        Task("discriminator", 2, check=classic.check_discriminator, spec=Network("discriminator", "images")),
-        Task("generator", 2, check=classic.check_generator,
-             spec=Network("generator", "noise", noise_dim=4, default_size=True)),
+        Task("discriminator", 2, check=classic.check_network, spec=Network("discriminator", "images", seeded=True)),
+        Task("generator", 2, check=classic.check_network,
+             spec=Network("generator", "noise", noise_dim=4, default_size=True, seeded=True)),
         Task("bce_loss", 2, check=classic.check_loss,
              # the classic callers pass (N,) logits and targets; (N, 1) targets are advice
              spec=Loss(("input", "target"), shapes=("N",), advice_shapes=("N1",), extreme=True,
@@ -144,9 +144,9 @@ MODE_COLLAPSE = Lab(
     name="mode_collapse", title="Mode collapse and its cures (Make Your Own GAN)", assignment="mode_collapse",
     module="mode_collapse", notebook="ModeCollapse.ipynb", required=False, tasks=(
         Task("make_discriminator", 2, check=collapse.check_network_variants,
-             spec=_improved({"function": "make_discriminator"}, takes="flat", low=0.0)),
-        Task("make_generator", 2, check=collapse.check_network_variants,
-             spec=_improved({"function": "make_generator"}, takes="noise", noise_dim=4, default_size=True, low=0.0)),
+             spec=_improved({"function": "make_discriminator"}, takes="flat", low=0.0, seeded=True)),
+        Task("make_generator", 2, check=collapse.check_network_variants, spec=_improved(
+            {"function": "make_generator"}, takes="noise", noise_dim=4, default_size=True, low=0.0, seeded=True)),
         Task("gan_loss", 2, check=collapse.check_loss_variants, spec=Variants(tuple(
             (kind, Loss(("scores", "target"), kwargs=(("kind", kind),), probabilities=True, function="gan_loss",
                         hint=hint))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from checks.reference import load_fixed_weights, param_layers, signature, trace
+from checks.reference import PARAM_LAYERS, load_fixed_weights, param_layers, signature, trace
 from gan_assignment.config import IMAGE_SIZE
 from gan_assignment.utils import call_classic
 
@@ -49,6 +49,8 @@ class Network:
     - default_size: also count the parameters of the builder called with its defaults
       (a hard-coded noise size shows there).
     - low, high: the range of the reference inputs.
+    - seeded: the builder takes `seed=` (or, in the 2017-2019 API, is seeded by
+      torch.manual_seed): the same seed must give the same initial weights.
     """
     function: str
     takes: str
@@ -59,23 +61,26 @@ class Network:
     default_size: bool = False
     low: float = -1.0
     high: float = 1.0
+    seeded: bool = False
 
-    def build(self, impl, batch):
+    def build(self, impl, batch, seed=None):
         """The student's network, called as every year's classic code calls it."""
         args = (self.noise_dim,) if self.takes == "noise" else ()
         kwargs = {"batch_size": batch} if self.batch_size_arg else {}
-        return call_classic(getattr(impl, self.function), *args, **kwargs, **dict(self.kwargs))
+        return call_classic(getattr(impl, self.function), *args, seed=seed, **kwargs, **dict(self.kwargs))
 
     def input_shape(self, batch):
         return {"images": (batch, 1, IMAGE_SIZE, IMAGE_SIZE), "flat": (batch, IMAGE_SIZE * IMAGE_SIZE),
                 "noise": (batch, self.noise_dim)}[self.takes]
 
-    def call(self, batch=None):
-        """How the check writes the call in its messages, e.g. 'generator(4)'."""
+    def call(self, batch=None, seed=False):
+        """How the check writes the call in its messages, e.g. 'generator(4)' or 'generator(4, seed=...)'."""
         args = [str(self.noise_dim)] if self.takes == "noise" else []
         args += [f"{k}={v!r}" for k, v in self.kwargs]
         if batch is not None:
             args.append(f"batch_size={batch}")
+        if seed:
+            args.append("seed=...")
         return f"{self.function}({', '.join(args)})"
 
     def answers(self, solution, key, gen, weights_seed, batch):
@@ -109,8 +114,6 @@ class Network:
 
 def _between(model):
     """What a flat nn.Sequential applies between its weight layers, as a student would write it."""
-    from checks.reference import PARAM_LAYERS
-
     between, segment = [], []
     for child in model.children():  # the solutions are flat nn.Sequential models
         if isinstance(child, PARAM_LAYERS):
