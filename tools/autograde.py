@@ -52,8 +52,9 @@ class Submission:
     ungradable: str = ""                      # why it could not be graded at all
     problems: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # function -> (passed, status, message)
-    minmax: tuple = ("FAIL", "")
-    coverage: tuple = ("FAIL", "")
+    earned: dict = field(default_factory=dict)   # autograded task -> points (registry.points_for)
+    minmax: tuple = None                      # (status, message) of the lab's table task, if it has one
+    coverage: tuple = None                    # (status, message) of the lab's weights task, if it has one
     score: float = 0.0
     max_score: float = 0.0
     manual_pending: int = 0
@@ -131,13 +132,18 @@ def prepare(course, student, lab, time_limit):
     hidden = {r["name"]: r for r in guarded["report"]["hidden"]}
     for name in lab.functions:
         v, h = visible[name], hidden[name]
-        passed = points_for(lab.task(name), v["status"], h["status"]) == lab.task(name).points
+        sub.earned[name] = points_for(lab.task(name), v["status"], h["status"])
+        passed = sub.earned[name] == lab.task(name).points
         status = v["status"] if v["status"] != PASS else ("PASS" if passed else "FAIL (hidden test)")
         sub.results[name] = (passed, status, v["message"])
-    tables = [t for t in lab.tasks if t.kind == "table"]
-    sub.minmax = read_minmax(notebook, reference, tables[0]) if tables else None
     coverage = guarded["coverage"]
-    sub.coverage = (coverage["status"], coverage["message"]) if coverage else None
+    for task in lab.tasks:
+        if task.kind == "table":
+            sub.minmax = read_minmax(notebook, reference, task)
+            sub.earned[task.name] = points_for(task, sub.minmax[0])
+        elif task.kind == "weights":
+            sub.coverage = (coverage["status"], coverage["message"])
+            sub.earned[task.name] = points_for(task, sub.coverage[0])
     (folder / "grading_results.json").write_text(json.dumps(guarded))  # what the test cells read
     return sub
 
@@ -200,22 +206,14 @@ def enforce_guarded_results(course, sub):
 
     lab, assignment = sub.lab, sub.lab.assignment
     notebook = Path(lab.notebook).stem
-    status = {n: ("PASS" if passed else "FAIL") for n, (passed, _, _) in sub.results.items()}
-    for task in lab.tasks:
-        if task.kind == "table":
-            status[task.name] = sub.minmax[0]
-        elif task.kind == "weights":
-            status[task.name] = sub.coverage[0]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         differed = []
-        for name, verdict in status.items():
-            grade_id = f"test_{name}"
-            grade = gb.find_grade(grade_id, notebook, assignment, sub.student)
-            want = float(points_for(lab.task(name), verdict))
-            if grade.auto_score != want:
-                differed.append(grade_id[len("test_"):])
-                grade.auto_score = want
-            sub.points[grade_id[len("test_"):]] = want
+        for name, points in sub.earned.items():
+            grade = gb.find_grade(f"test_{name}", notebook, assignment, sub.student)
+            if grade.auto_score != points:
+                differed.append(name)
+                grade.auto_score = float(points)
+            sub.points[name] = float(points)
         if differed:
             gb.find_submission_notebook(notebook, assignment, sub.student).flagged = True
             sub.problems.append("test cells in the notebook disagreed with the guarded grading for "
