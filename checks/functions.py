@@ -5,11 +5,13 @@ from the module `impl` the way its spec (`task.spec`, checks/specs.py) says,
 compares with the reference answers `ref`, and raises CheckFailure with a
 message that says what to fix; it returns a list of notes (advice on a pass).
 A NotImplementedError from the student's code is left to the runner, which
-reports NOT IMPLEMENTED.
+reports NOT IMPLEMENTED. Every comparison with a reference answer goes through
+`ref.expect` (see checks/reference.py): while autograding, the grader's own
+process decides it, never the process that runs the student's code.
 
 Tolerances: networks and losses are evaluated in float64, so a correct answer
 matches the reference to about 1e-12; differences from a real mistake are
-1e-3 or more. TOLERANCE sits far from both.
+1e-3 or more. The tolerances (checks/verdict.py) sit far from both.
 """
 
 import math
@@ -20,18 +22,9 @@ import torch.nn as nn
 
 from checks.reference import (CheckFailure, NetworkCrashed, describe_error, load_fixed_weights, param_layers,
                               signature, trace)
-from checks.specs import CLASSIC_BATCH
+from checks.specs import CLASSIC_BATCH, OPTIMIZER_STEPS, optimizer_test_model
+from checks.verdict import fill
 from gan_assignment.utils import accepts, call_classic
-
-TOLERANCE = 1e-5
-
-
-def relative_difference(got, expected):
-    """max |got - expected| / max |expected|: 0 for equal tensors, ~1 for unrelated ones."""
-    got = torch.as_tensor(got, dtype=torch.float64)
-    expected = torch.as_tensor(expected, dtype=torch.float64)
-    scale = max(float(expected.abs().max()), 1e-12)
-    return float((got - expected).abs().max()) / scale
 
 
 def _fail(message):
@@ -51,7 +44,36 @@ def check_sample_noise(impl, ref, task):
     if not small.dtype.is_floating_point:
         _fail(f"sample_noise returned dtype {small.dtype}; noise must be floating point (torch.float32)")
 
-    noise = impl.sample_noise(256, 1000).detach().cpu().double()
+    takes_seed = accepts(impl.sample_noise, "seed")
+    draws = {"noise": impl.sample_noise(256, 1000), "takes_seed": takes_seed}
+    for label, seed in (("seed1", 1), ("seed1_again", 1), ("seed0", 0), ("seed0_again", 0), ("seed2", 2)):
+        draws[label] = call_classic(impl.sample_noise, 4, 6, seed=seed)
+    draws["unseeded"], draws["unseeded_again"] = impl.sample_noise(4, 6), impl.sample_noise(4, 6)
+    for label, value in draws.items():
+        if label != "takes_seed":
+            _expect_tensor(value, f"sample_noise ({label})")
+    ref.expect("sample_noise_draws", draws, "", kind="noise")
+    if takes_seed:
+        return []
+    return [f"sample_noise takes no seed argument (the 2017-2019 signature): it was checked after "
+            "torch.manual_seed(seed) instead"]
+
+
+def judge_noise(draws):
+    """The verdict on sample_noise's draws (plain arrays, see check_sample_noise): None or what to fix."""
+    try:
+        _judge_noise({k: torch.as_tensor(v) for k, v in draws.items()})
+    except CheckFailure as e:
+        return str(e)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:  # draws that no check of ours made
+        return f"sample_noise's draws could not be judged ({type(e).__name__}: {e})"
+    return None
+
+
+def _judge_noise(draws):
+    noise = draws["noise"].double()
+    if tuple(noise.shape) != (256, 1000):
+        _fail(f"sample_noise(256, 1000) returned shape {tuple(noise.shape)}, expected (256, 1000)")
     if not torch.isfinite(noise).all():
         _fail("sample_noise returned inf or nan values")
     low, high = float(noise.min()), float(noise.max())
@@ -70,12 +92,16 @@ def check_sample_noise(impl, ref, task):
         _fail("values are not uniform over [-1, 1]: the share of values in each tenth of the interval "
               f"ranges from {float(shares.min()):.1%} to {float(shares.max()):.1%} (uniform gives 10% each)")
 
-    notes = _expect_seed_works(lambda seed: call_classic(impl.sample_noise, 4, 6, seed=seed).cpu(),
-                               "sample_noise(4, 6, seed=...)", impl.sample_noise)
-    a, b = impl.sample_noise(4, 6).cpu(), impl.sample_noise(4, 6).cpu()
-    if torch.equal(a, b):
+    takes_seed = bool(draws["takes_seed"])
+    fix = _seed_fix(takes_seed)
+    for seed in (1, 0):
+        if not torch.equal(draws[f"seed{seed}"], draws[f"seed{seed}_again"]):
+            _fail(f"sample_noise(4, 6, seed=...) is not reproducible: seed={seed} twice gave different results. "
+                  f"{fix}" + (_SEED_ZERO if seed == 0 and takes_seed else ""))
+    if torch.equal(draws["seed1"], draws["seed2"]):
+        _fail("sample_noise(4, 6, seed=...) gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
+    if torch.equal(draws["unseeded"], draws["unseeded_again"]):
         _fail("two calls without a seed returned the same noise: only call torch.manual_seed when seed is not None")
-    return notes
 
 
 # ---------------------------------------------------------------------------
@@ -127,22 +153,26 @@ def check_network(impl, ref, task):
     # Advice: what goes beyond the classic contract.
     if takes_batch:
         other = classic if working == small else small
+        note = (f"built with batch_size={working}, it cannot take a batch of {other} ({{reason}}): "
+                "fine for the training loop, which always feeds batch_size images; "
+                "Unflatten(-1, 1, 28, 28) would take any batch size")
         try:
-            _run_network(ref, task, model_for(working), other)
+            with ref.advice(note):
+                _run_network(ref, task, model_for(working), other)
         except (NetworkCrashed, CheckFailure) as e:
-            notes.append(f"built with batch_size={working}, it cannot take a batch of {other} ({_short(e)}): "
-                         "fine for the training loop, which always feeds batch_size images; "
-                         "Unflatten(-1, 1, 28, 28) would take any batch size")
+            notes.append(fill(note, reason=_short(e)))
     if net.takes == "images":
+        note = ("works on images (N, 1, 28, 28), what the training loop feeds, but not on a flat batch "
+                "(N, 784) ({reason}){cause} Taking both is optional: "
+                + ("Unflatten(-1, 1, 28, 28) first would" if _has_conv(model_for(working)[1]) else
+                   "nn.Flatten() or x.reshape(len(x), -1) would") + " do it")
         try:
-            _run_network(ref, task, model_for(working), working, flat=True)
+            with ref.advice(fill(note, cause=".")):
+                _run_network(ref, task, model_for(working), working, flat=True)
         except (NetworkCrashed, CheckFailure) as e:
             cause = _crash_hint(str(e.error), model_for(working)[1], e, working) \
                 if isinstance(e, NetworkCrashed) else ""
-            notes.append(f"works on images (N, 1, 28, 28), what the training loop feeds, but not on a flat batch "
-                         f"(N, 784) ({_short(e)}){cause or '.'} Taking both is optional: "
-                         + ("Unflatten(-1, 1, 28, 28) first would" if _has_conv(model_for(working)[1]) else
-                            "nn.Flatten() or x.reshape(len(x), -1) would") + " do it")
+            notes.append(fill(note, reason=_short(e), cause=cause or "."))
     if net.default_size:
         _expect_default_size(impl, ref, task)
     if net.seeded:
@@ -196,10 +226,7 @@ def _run_network(ref, task, built, batch, flat=False):
     layerwise = net.per_sample or batch == ref.batch
     if layerwise:
         _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows)
-        expected_out = ref.tensor(f"{name}_output")[rows]
-    else:
-        expected_out = ref.tensor(f"{name}_classic_output")
-    _compare_output(net, expected_layers, between, out, expected_out, shape, batch, layerwise)
+    _compare_output(ref, name, net, expected_layers, between, out, shape, batch, rows if layerwise else None)
 
 
 def _crash_message(impl, net, built, batch, crash):
@@ -258,19 +285,22 @@ def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows
         layer = f"layer {i + 1} of {len(expected_layers)} ({expected_layers[i]})"
         if got is None:
             _fail(f"on input ({shape}), {layer} was never used in forward()")
-        expected = torch.from_numpy(ref[f"{name}_layer_input_{i}"]).double()[rows]
-        if got.numel() != expected.numel():
-            _fail(f"on input ({shape}), {layer} received shape {tuple(got.shape)}, expected "
-                  f"{tuple(expected.shape)}")
-        error = relative_difference(got.reshape(expected.shape), expected)
-        if error > TOLERANCE:
-            where = f"between {expected_layers[i - 1]} and {expected_layers[i]}" if i else \
-                f"before {expected_layers[0]}"
-            _fail(f"on input ({shape}), the values reaching {layer} differ from the reference "
-                  f"(relative error {error:.1e}).\n    {where} the reference applies: {between[i] or 'nothing'}")
+        key = f"{name}_layer_input_{i}"
+        expected_shape = (len(rows), *ref.shape(key)[1:])
+        if got.numel() != math.prod(expected_shape):
+            _fail(f"on input ({shape}), {layer} received shape {tuple(got.shape)}, expected {expected_shape}")
+        where = f"between {expected_layers[i - 1]} and {expected_layers[i]}" if i else \
+            f"before {expected_layers[0]}"
+        # float32 is what the reference stores of a layer's input: enough to locate a difference
+        ref.expect(key, got.reshape(expected_shape).float().numpy(),
+                   f"on input ({shape}), the values reaching {layer} differ from the reference "
+                   f"(relative error {{error:.1e}}).\n    {where} the reference applies: {between[i] or 'nothing'}",
+                   rows=rows)
 
 
-def _compare_output(net, expected_layers, between, out, expected, shape, batch, layerwise=True):
+def _compare_output(ref, name, net, expected_layers, between, out, shape, batch, rows):
+    """The output against the reference: on the reference batch (its `rows`), or, with rows None, on the
+    classic batch (batch statistics tie every row to the whole batch, so only the output is stored)."""
     if net.takes in ("images", "flat"):
         ok_shapes = {(batch, 1), (batch,)}
         wanted = f"({batch}, 1)"
@@ -279,17 +309,17 @@ def _compare_output(net, expected_layers, between, out, expected, shape, batch, 
         wanted = f"({batch}, 784): flatten the images at the end"
     if tuple(out.shape) not in ok_shapes:
         _fail(f"on input ({shape}), the output has shape {tuple(out.shape)}, expected {wanted}")
-    error = relative_difference(out.reshape(expected.shape), expected)
-    if error > TOLERANCE and not layerwise:
-        # Only the output is stored for this batch (batch statistics tie every row to the whole batch).
-        _fail(f"on input ({shape}) the output differs from the reference (relative error {error:.1e}). This "
-              f"network only runs on batches of {batch}, where the checks compare the output alone: go through "
-              "your layers, their order and each activation against the docstring's list (a network that takes "
-              "any batch size gets a layer-by-layer diagnosis)")
-    if error > TOLERANCE:
-        _fail(f"every layer receives the right values but the output differs (relative error {error:.1e}).\n"
-              f"    after {expected_layers[-1]} the reference applies: "
-              f"{between[-1] or 'nothing (return the raw scores, no sigmoid)'}")
+    if rows is None:
+        ref.expect(f"{name}_classic_output", out,
+                   f"on input ({shape}) the output differs from the reference (relative error {{error:.1e}}). This "
+                   f"network only runs on batches of {batch}, where the checks compare the output alone: go through "
+                   "your layers, their order and each activation against the docstring's list (a network that "
+                   "takes any batch size gets a layer-by-layer diagnosis)")
+    else:
+        ref.expect(f"{name}_output", out,
+                   "every layer receives the right values but the output differs (relative error {error:.1e}).\n"
+                   f"    after {expected_layers[-1]} the reference applies: "
+                   f"{between[-1] or 'nothing (return the raw scores, no sigmoid)'}", rows=rows)
 
 
 def _expect_default_size(impl, ref, task):
@@ -323,11 +353,14 @@ def check_loss(impl, ref, task):
     for s in spec.shapes:
         notes += _check_loss_at(impl, ref, task, shape[s])
     for s in spec.advice_shapes:
+        # It runs, but computes the wrong thing: that is wrong whoever calls it.
+        suffix = (f" (with every argument shaped {shape[s]}; on shape {shape[spec.shapes[0]]} it "
+                  "is right: do (N, 1) and (N,) tensors broadcast to (N, N) somewhere?)")
         try:
-            _check_loss_at(impl, ref, task, shape[s])
-        except CheckFailure as e:   # it runs, but computes the wrong thing: that is wrong whoever calls it
-            raise CheckFailure(f"{e} (with every argument shaped {shape[s]}; on shape {shape[spec.shapes[0]]} it "
-                               "is right: do (N, 1) and (N,) tensors broadcast to (N, N) somewhere?)") from None
+            with ref.suffix(suffix):
+                _check_loss_at(impl, ref, task, shape[s])
+        except CheckFailure as e:
+            raise CheckFailure(str(e) if str(e).endswith(suffix) else f"{e}{suffix}") from None
         except (RuntimeError, ValueError, TypeError, IndexError) as e:
             shown = _short(e).split(". ")[0]
             notes.append(f"with every argument shaped {shape[s]} it fails ({shown}). The classic callers pass "
@@ -342,15 +375,16 @@ def _expect_stable(impl, ref, task):
     """The exact loss, in float32 and float64, for logits of +-100 and +-1000."""
     key, spec = task.name, task.spec
     name = spec.function or key
-    expected = float(ref[f"{key}_extreme_output"])
     for dtype in (torch.float32, torch.float64):
         args = [ref.tensor(f"{key}_extreme_{a}").to(dtype) for a in spec.args]
         got, _ = _call_on_student_device(getattr(impl, name), args, dict(spec.kwargs))
-        value = float(got.detach().reshape(-1)[0]) if got.numel() == 1 else float("nan")
-        if not math.isfinite(value) or abs(value - expected) > 1e-6 * abs(expected):
-            shown = ", ".join(f"{a}={v.tolist()}" for a, v in zip(spec.args, args))
-            _fail(f"not numerically stable: for {shown} ({dtype}) {name} returned {value}, expected "
-                  f"{expected:.6g}. Computing sigmoid and then log overflows for large |x|: {spec.extreme_hint}")
+        _expect_tensor(got, name)
+        value = got.detach().reshape(-1)[:1] if got.numel() == 1 else float("nan")
+        shown = ", ".join(f"{a}={v.tolist()}" for a, v in zip(spec.args, args))
+        ref.expect(f"{key}_extreme_output", value,
+                   f"not numerically stable: for {shown} ({dtype}) {name} returned {{value}}, expected "
+                   f"{{expected:.6g}}. Computing sigmoid and then log overflows for large |x|: {spec.extreme_hint}",
+                   kind="stable")
 
 
 def _check_loss_at(impl, ref, task, shape):
@@ -368,10 +402,8 @@ def _check_loss_at(impl, ref, task, shape):
     if got.dim() != 0:
         notes.append(f"returns shape {tuple(got.shape)} rather than a 0-dim scalar; that works for backward() "
                      "and for training, and .mean() over all elements gives the usual 0-dim loss")
-    expected = float(ref[f"{key}_output"])
-    value = float(got.detach().reshape(()))
-    if not math.isclose(value, expected, rel_tol=TOLERANCE, abs_tol=1e-12):
-        _fail(f"{call} returned {value:.6g}, expected {expected:.6g}. " + _loss_hint(value, expected, spec.hint, ref.batch))
+    ref.expect(f"{key}_output", got.detach().reshape(()), f"{call} returned {{value:.6g}}, expected "
+               "{expected:.6g}. {hint}", kind="value", hint=("loss", spec.hint or "", ref.batch))
     if not got.requires_grad:
         _fail(f"{name} returned a value without a gradient: keep the whole computation in torch "
               "(no .item(), .detach(), .numpy() or Python floats)")
@@ -382,10 +414,9 @@ def _check_loss_at(impl, ref, task, shape):
         if tensor.grad is None:
             _fail(f"{name} returned a value that does not depend on {a} through autograd: is {a} "
                   "detached, or replaced by a constant?")
-        error = relative_difference(tensor.grad.reshape(-1).cpu(), ref[f"{key}_grad_{a}"])
-        if error > TOLERANCE:
-            _fail(f"{name} has the right value but the wrong gradient with respect to {a} "
-                  f"(relative error {error:.1e}). Is part of the computation detached or constant?")
+        ref.expect(f"{key}_grad_{a}", tensor.grad.reshape(-1),
+                   f"{name} has the right value but the wrong gradient with respect to {a} "
+                   "(relative error {error:.1e}). Is part of the computation detached or constant?")
     return notes
 
 
@@ -405,7 +436,8 @@ def _call_on_student_device(function, args, kwargs=None):
     return function(*moved, **(kwargs or {})), moved
 
 
-def _loss_hint(value, expected, hint, batch):
+def loss_hint(value, expected, ref, key, hint, batch):
+    """Why a loss's value may be off, from how it compares with the expected one (the verdict's hint)."""
     if expected != 0:
         ratio = value / expected
         if math.isclose(ratio, batch, rel_tol=1e-4):
@@ -439,6 +471,18 @@ def check_get_optimizer(impl, ref, task):
         if group.get("maximize"):
             _fail("the optimizer has maximize=True: it would climb the loss instead of descending it")
         _expect_settings(ref, key, group)
+    # What counts is what it does: the same steps from the same weights and gradients as the reference's.
+    model = optimizer_test_model(ref.weights_seed)
+    optimizer = getattr(impl, name)(model, **dict(task.spec.kwargs))
+    for gradients in ref.tensor(f"{key}_step_gradients")[:OPTIMIZER_STEPS]:
+        offset = 0
+        for p in model.parameters():
+            p.grad = gradients[offset:offset + p.numel()].reshape(p.shape).clone()
+            offset += p.numel()
+        optimizer.step()
+    ref.expect(f"{key}_step", torch.cat([p.detach().reshape(-1) for p in model.parameters()]),
+               f"after {OPTIMIZER_STEPS} steps of {name}'s optimizer, the weights differ from the reference's "
+               "(relative error {error:.1e}): check the optimizer's settings against the docstring")
 
 
 def _expect_settings(ref, key, group):
@@ -463,6 +507,15 @@ def _expect_tensor(value, name):
         _fail(f"{name} must return a torch.Tensor, got {type(value).__name__}")
 
 
+_SEED_ZERO = ". Note that seed=0 is a seed: test `seed is not None`, not `if seed`"
+
+
+def _seed_fix(takes_seed):
+    return ("Call torch.manual_seed(seed) first when seed is not None" if takes_seed else
+            "draw every random number from torch (torch.rand, nn layers), which torch.manual_seed controls, "
+            "not from numpy or Python's random")
+
+
 def _expect_seed_works(draw, call, function):
     """The same seed gives the same result, another seed another one; returns a note for a seed-less signature.
 
@@ -470,15 +523,12 @@ def _expect_seed_works(draw, call, function):
     torch.manual_seed(seed): this still proves it draws from torch's generator.
     """
     takes_seed = accepts(function, "seed")
-    fix = ("Call torch.manual_seed(seed) first when seed is not None" if takes_seed else
-           "draw every random number from torch (torch.rand, nn layers), which torch.manual_seed controls, "
-           "not from numpy or Python's random")
+    fix = _seed_fix(takes_seed)
     for seed in (1, 0):   # 0 is a seed too: `if seed:` skips it, `if seed is not None:` does not
         first, again = draw(seed), draw(seed)
         if not torch.equal(first, again):
             _fail(f"{call} is not reproducible: seed={seed} twice gave different results. {fix}"
-                  + (". Note that seed=0 is a seed: test `seed is not None`, not `if seed`"
-                     if seed == 0 and takes_seed else ""))
+                  + (_SEED_ZERO if seed == 0 and takes_seed else ""))
     if torch.equal(draw(1), draw(2)):
         _fail(f"{call} gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
     if takes_seed:

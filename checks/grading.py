@@ -7,11 +7,13 @@
 
 Each raises GradeFailure (the test cell then scores 0) unless the function passes.
 
-The results come from one guarded run of checks.isolated over the whole
-student file. While autograding, `make autograde` makes that run before nbgrader
-executes the notebook and leaves it in grading_results.json next to the
-notebook, so the student's code never runs inside the notebook's kernel; in an
-ordinary session the run happens at the first call and is reused.
+While autograding, these cells only *show* results: `make autograde` decides
+every grade in its own process before the notebook runs (tools/autograde.py)
+and leaves the results in grading_results.json beside the notebook (visible
+messages; of the hidden tests, pass or fail only). Nothing here runs the
+student's code then, and what the cells print or score counts for nothing. In
+an ordinary session (no hidden reference) the checks run at the first call,
+in a child process, and are reused.
 """
 
 import json
@@ -47,7 +49,9 @@ def grading_results(impl=None, weights=None, lab=CLASSIC):
 
     `weights`: the saved DCGAN generator, when the coverage check is wanted too.
     """
-    if os.environ.get("NBGRADER_EXECUTION") and Path(RESULTS_FILE).exists():
+    if os.environ.get("NBGRADER_EXECUTION"):
+        if not Path(RESULTS_FILE).exists():
+            raise GradeFailure(f"{RESULTS_FILE} is missing: grade with `make autograde`, which decides the grades")
         return json.loads(Path(RESULTS_FILE).read_text())
     from checks.isolated import grade_file
     from checks.runner import implementation_path

@@ -8,9 +8,17 @@
   here from their seed; a checksum in the reference file proves they match.
 - A trace: the input reaching each layer, and the output, for a fixed batch.
   Comparing traces layer by layer tells *where* a network differs.
+- Expectations: every comparison of a student's value with a reference answer
+  goes through `ref.expect(...)`. With the full reference (`make check`) it is
+  decided at once. While autograding, the student's code runs in a worker that
+  holds a BlindReference (the inputs, never the answers): there `expect` only
+  records the value, and the grader's own process decides (checks/verdict.py).
 """
 
+import re
 import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +39,99 @@ class CheckFailure(AssertionError):
     """A check found a difference; the message tells the student what to fix."""
 
 
+# Keys of the answers (what a correct function computes), as opposed to inputs and settings.
+ANSWER_KEY = re.compile(r"_(output|classic_output|extreme_output|layer_input_\d+|grad_[a-z_]+|step)$")
+
+
+def is_answer(key):
+    return bool(ANSWER_KEY.search(key)) and not key.startswith("meta_")
+
+
+@dataclass
+class Expectation:
+    """One comparison of a student's value with a reference answer, as plain data.
+
+    - key: the answer's key in the reference; arrays: {"got": the student's value}
+      (or, for a judged measurement, {name: array} read by the judge `kind`);
+    - rows: which rows of the answer to compare with (a repeated reference batch);
+    - kind: "close" (arrays, relative error), "value" (one number), "stable"
+      (one number, absolute error), or the name of a judge (checks/verdict.py);
+    - message: what to say if it differs: a template with {error}, {value}, {expected}, {hint};
+      hint: ("name", *args) of a hint function that needs the expected value;
+    - advice: a note template with {reason}: a difference here is a note, not a failure;
+      block: advice expectations of one block give at most one note.
+    """
+    key: str
+    arrays: dict
+    kind: str = "close"
+    message: str = "{key} differs from the reference (relative error {error:.1e})"
+    rows: object = None
+    hint: tuple = ()
+    advice: str = None
+    block: int = 0
+    tolerance: float = 1e-5
+
+
 class ReferenceAnswers:
     """The reference file, read lazily; remembers every key a check asked for."""
 
-    def __init__(self, path):
-        self.path = Path(path)
-        with np.load(self.path, allow_pickle=False) as data:
-            self._arrays = {k: data[k] for k in data.files}
+    def __init__(self, path=None, arrays=None):
+        self.path = Path(path) if path else None
+        if arrays is None:
+            with np.load(self.path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        self._arrays = arrays
         self.used = set()
+        self._context = {"advice": None, "suffix": "", "block": 0}
+        self._blocks = 0
 
     def keys(self):
         return set(self._arrays)
+
+    def shape(self, key):
+        return tuple(self[key].shape)
+
+    @contextmanager
+    def advice(self, note):
+        """Expectations inside are advice: if one differs, `note` (with {reason}) is a note, not a failure.
+
+        Decided at once here, the CheckFailure still propagates (the check turns it into
+        its note); a BlindReference records the note for the grader instead.
+        """
+        self._blocks += 1
+        saved = dict(self._context)
+        self._context.update(advice=note, block=self._blocks)
+        try:
+            yield
+        finally:
+            self._context = saved
+
+    @contextmanager
+    def suffix(self, text):
+        """A difference found inside fails with `text` added to its message."""
+        saved = dict(self._context)
+        self._context["suffix"] += text
+        try:
+            yield
+        finally:
+            self._context = saved
+
+    def expect(self, key, got, message, kind="close", rows=None, hint=(), tolerance=1e-5):
+        """Compare the student's `got` (a tensor, array or number) with the answer `key`; raise CheckFailure
+        with `message` filled in if it differs (see Expectation)."""
+        arrays = got if isinstance(got, dict) else {"got": got}
+        arrays = {k: _plain(v) for k, v in arrays.items()}
+        expectation = Expectation(key, arrays, kind, message + self._context["suffix"],
+                                  None if rows is None else np.asarray(rows), tuple(hint),
+                                  self._context["advice"], self._context["block"], tolerance)
+        self._record(expectation)
+
+    def _record(self, expectation):
+        from checks.verdict import judge_one
+
+        failure = judge_one(expectation, self)
+        if failure:
+            raise CheckFailure(failure)
 
     @property
     def weights_seed(self):
@@ -61,6 +151,67 @@ class ReferenceAnswers:
 
     def strings(self, key):
         return [str(s) for s in self[key]]
+
+
+def _plain(value):
+    """A student's value as a numpy array (float64 for floating tensors), detached and on the CPU."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+        return (value.double() if value.is_floating_point() else value).numpy()
+    return np.asarray(value)
+
+
+class BlindReference(ReferenceAnswers):
+    """A reference without its answers, for the worker that runs a student's code while autograding.
+
+    It holds the inputs and settings, and the shapes of the answers; `expect`
+    records the student's values (`take()` hands them over) and never decides.
+    Reading an answer raises: only the grader's process may see them.
+    """
+
+    def __init__(self, arrays, shapes):
+        super().__init__(arrays=arrays)
+        self._shapes = shapes
+        self.recorded = []
+
+    @classmethod
+    def of(cls, reference):
+        """The blind copy of a full ReferenceAnswers: inputs, settings, and the answers' shapes only."""
+        arrays = {k: v for k, v in reference._arrays.items() if not is_answer(k)}
+        shapes = {k: v.shape for k, v in reference._arrays.items() if is_answer(k)}
+        return cls(arrays, shapes)
+
+    def save(self, path):
+        """Write the blind reference (np.savez; the answers' shapes under `shape_of_<key>`)."""
+        np.savez(path, **self._arrays, **{f"shape_of_{k}": np.array(v, dtype=np.int64)
+                                          for k, v in self._shapes.items()})
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files if not k.startswith("shape_of_")}
+            shapes = {k[len("shape_of_"):]: tuple(int(d) for d in data[k]) for k in data.files
+                      if k.startswith("shape_of_")}
+        return cls(arrays, shapes)
+
+    def keys(self):
+        return set(self._arrays) | set(self._shapes)
+
+    def shape(self, key):
+        return self._shapes[key] if key in self._shapes else super().shape(key)
+
+    def __getitem__(self, key):
+        if key in self._shapes:
+            raise KeyError(f"{key} is an answer: a check compares with it through ref.expect(), never reads it")
+        return super().__getitem__(key)
+
+    def _record(self, expectation):
+        self.recorded.append(expectation)
+
+    def take(self):
+        """The expectations recorded since the last call."""
+        taken, self.recorded = self.recorded, []
+        return taken
 
 
 def param_layers(model):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from checks import functions as classic
 from checks import mode_collapse as collapse
-from checks.specs import Loss, Network, Optimizer, Table, Value, Variants
+from checks.specs import Draws, Loss, Network, Optimizer, Table, Value, Variants
 
 ROOT = Path(__file__).resolve().parent.parent
 PASS = "PASS"
@@ -104,7 +104,7 @@ CLASSIC = Lab(
     name="classic", title="GANs on MNIST: vanilla GAN, LSGAN and DCGAN", assignment="gan",
     module="gan_pytorch", notebook="GAN.ipynb",
     reference="reference_answers.npz", hidden_reference="hidden_reference.npz", tasks=(
-        Task("sample_noise", 1, check=classic.check_sample_noise),
+        Task("sample_noise", 1, check=classic.check_sample_noise, spec=Draws()),
         Task("discriminator", 2, check=classic.check_network, spec=Network("discriminator", "images", seeded=True)),
         Task("generator", 2, check=classic.check_network,
              spec=Network("generator", "noise", noise_dim=4, default_size=True, seeded=True)),

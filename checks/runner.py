@@ -155,12 +155,27 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
         results[name] = _run_one(task, impl, ref, impl_path, time_limit)
         for dependency in task.builds_on if results[name].status == FAIL else ():
             dep = results.get(dependency) or _run_one(lab.task(dependency), impl, ref, impl_path, time_limit)
-            if not dep.passed:
-                results[name].message += f"\n(it probably uses {dependency}, which does not pass yet: fix that first)"
-            elif dep.notes:
-                results[name].message += (f"\n(if it uses {dependency}: {dependency} passes, with a note: "
-                                          f"{dep.notes[0]})")
+            results[name].message += dependency_message(dependency, dep.passed, dep.notes)
     return [results[n] for n in names]
+
+
+def dependency_message(dependency, passed, notes):
+    """What a failing function's message adds about a function it builds on."""
+    if not passed:
+        return f"\n(it probably uses {dependency}, which does not pass yet: fix that first)"
+    if notes:
+        return f"\n(if it uses {dependency}: {dependency} passes, with a note: {notes[0]})"
+    return ""
+
+
+def explain_dependencies(lab, results):
+    """The same, for the grader's verdicts: `results` is {name: result dict} of all of `lab`'s functions."""
+    for name, result in results.items():
+        if result["status"] == FAIL:
+            for dependency in lab.task(name).builds_on:
+                if dependency in results:
+                    dep = results[dependency]
+                    result["message"] += dependency_message(dependency, dep["status"] == PASS, dep["notes"])
 
 
 def _unknown(name):
@@ -189,6 +204,9 @@ def _run_one(task, impl, ref, impl_path, time_limit):
         status, message = FAIL, str(e)
     except _TimeUp:
         status, message = FAIL, f"did not finish within {time_limit} s (an endless loop?)"
+    except SystemExit as e:   # exit() in one function fails that function, not the whole run
+        status, message = FAIL, (f"called sys.exit({e.code!r}) (or exit()): a function must return its result; "
+                                 "nothing in it may end the program")
     except Exception as e:  # noqa: BLE001 - a crash in student code is a failure to report, not to raise
         status, message = FAIL, ("" if needs_gpu(e) else "raised ") + describe_error(e, impl_path)
     return Result(name, status, message, time.perf_counter() - start, notes)

@@ -24,6 +24,7 @@ from gan_assignment.config import IMAGE_SIZE
 from gan_assignment.utils import call_classic
 
 CLASSIC_BATCH = 128  # what the classic training loop feeds every network (config.BATCH_SIZE)
+OPTIMIZER_STEPS = 2  # steps an optimizer takes in its check (the second one shows Adam's moments)
 
 
 @dataclass
@@ -82,6 +83,11 @@ class Network:
         if seed:
             args.append("seed=...")
         return f"{self.function}({', '.join(args)})"
+
+    def required(self, key):
+        """The answers a PASS must have been compared with, as ((keys, one of which), (kinds)) pairs:
+        the output, on the reference batch or (with batch statistics) on the classic batch."""
+        return [((f"{key}_output", f"{key}_classic_output"), ("close",))]
 
     def answers(self, solution, key, gen, weights_seed, batch):
         model = self.build(solution.module, batch)
@@ -149,6 +155,12 @@ class Loss:
     hint: str = None
     function: str = None
 
+    def required(self, key):
+        """The value, the gradient of every non-target argument and, if checked, the huge-logits value."""
+        needed = [((f"{key}_output",), ("value",))]
+        needed += [((f"{key}_grad_{a}",), ("close",)) for a in self.args if a not in self.target_args]
+        return needed + ([((f"{key}_extreme_output",), ("stable",))] if self.extreme else [])
+
     def answers(self, solution, key, gen, weights_seed, batch):
         answers, values = {}, []
         for arg in self.args:
@@ -187,10 +199,15 @@ class Optimizer:
     kwargs: tuple = ()
     function: str = None    # the student's function (default: the task's name)
 
+    def required(self, key):
+        """The weights after OPTIMIZER_STEPS steps from fixed weights and gradients."""
+        return [((f"{key}_step",), ("close",))]
+
     def answers(self, solution, key, gen, weights_seed, batch):
+        answers = self._steps(solution, key, gen, weights_seed)
         optimizer = getattr(solution.module, self.function or key)(torch.nn.Linear(3, 2), **dict(self.kwargs))
         group = optimizer.param_groups[0]
-        answers = {f"{key}_class": np.array(type(optimizer).__name__), f"{key}_lr": np.float64(group["lr"])}
+        answers.update({f"{key}_class": np.array(type(optimizer).__name__), f"{key}_lr": np.float64(group["lr"])})
         if "betas" in group:
             answers.update({f"{key}_betas": np.array(group["betas"], dtype=np.float64),
                             f"{key}_eps": np.float64(group["eps"]),
@@ -201,6 +218,39 @@ class Optimizer:
                             f"{key}_weight_decay": np.float64(group["weight_decay"])})
         return answers
 
+    def _steps(self, solution, key, gen, weights_seed):
+        """Gradients for OPTIMIZER_STEPS steps of the test model, and its weights after them."""
+        model = optimizer_test_model(weights_seed)
+        size = sum(p.numel() for p in model.parameters())
+        gradients = torch.randn(OPTIMIZER_STEPS, size, generator=gen, dtype=torch.float64)
+        optimizer = getattr(solution.module, self.function or key)(model, **dict(self.kwargs))
+        for step in gradients:
+            offset = 0
+            for p in model.parameters():
+                p.grad = step[offset:offset + p.numel()].reshape(p.shape).clone()
+                offset += p.numel()
+            optimizer.step()
+        weights = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+        return {f"{key}_step_gradients": gradients.numpy(), f"{key}_step": weights.numpy()}
+
+
+def optimizer_test_model(weights_seed):
+    """The small float64 model an optimizer is checked on, with the fixed weights of `weights_seed`."""
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
+    load_fixed_weights(param_layers(model), weights_seed)
+    return model
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Random draws (sample_noise): no answer to compare with; the grader judges the draws themselves."""
+
+    def required(self, key):
+        return [((f"{key}_draws",), ("noise",))]
+
+    def answers(self, solution, key, gen, weights_seed, batch):
+        return {}
+
 
 @dataclass(frozen=True)
 class Variants:
@@ -210,6 +260,9 @@ class Variants:
     each variant in turn.
     """
     specs: tuple    # ((label, spec), ...)
+
+    def required(self, key):
+        return [need for label, spec in self.specs for need in spec.required(f"{key}_{label}")]
 
     def answers(self, solution, key, gen, weights_seed, batch):
         answers = {}
@@ -232,6 +285,9 @@ class Value:
     def shapes(self, batch):
         return [tuple(batch if d == "N" else d for d in shape) for _, shape in self.inputs]
 
+    def required(self, key):
+        return [((f"{key}_output",), ("value",))]
+
     def answers(self, solution, key, gen, weights_seed, batch):
         values = [torch.rand(shape, generator=gen, dtype=torch.float64) * (self.high - self.low) + self.low
                   for shape in self.shapes(batch)]
@@ -248,6 +304,9 @@ class Table:
     assignments `names` there), so no code that computes the answer is shipped.
     """
     names: tuple = ("x_values", "y_values")
+
+    def required(self, key):
+        return []    # graded from the notebook's answer cell, never by running code
 
     def answers(self, solution, key, gen, weights_seed, batch):
         from checks.minmax import table_digest

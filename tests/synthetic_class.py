@@ -53,6 +53,9 @@ import torch.nn.functional as _F
 for _name in [n for n in dir(_checks) if n.startswith("check_")]:
     setattr(_checks, _name, lambda impl, ref, task: None)
 _checks.relative_difference = lambda got, expected: 0.0
+import checks.verdict as _verdict
+_verdict.judge_one = lambda expectation, ref: None
+_verdict.decide = lambda task, status, *rest: ("PASS", "", [])
 _F.binary_cross_entropy_with_logits = lambda *a, **k: 0
 '''
 
@@ -105,7 +108,7 @@ CASES = {
                              - POINTS["generator_loss"] + POINTS["minmax"],
                              problems=["fail: bce_loss"]),
     "monkeypatching_module": dict(module=lambda stub: stub + _MONKEYPATCH, points=POINTS["minmax"],
-                                  problems=["TAMPERING"]),
+                                  problems=["not implemented: sample_noise"]),
     "redefined_grading_in_a_cell": dict(module=lambda stub: stub, extra_cell=_CELL_PATCH, points=POINTS["minmax"],
                                         problems=["disagreed with the guarded grading"]),
     "no_module": dict(module=None, points=POINTS["minmax"], problems=["no gan_assignment/gan_pytorch.py"]),

@@ -6,11 +6,12 @@ import pytest
 
 from tests.data import mnist_stand_in
 from tests.synthetic_class import CASES, COLLAPSE_CASES, make_class
-from tools.autograde import autograde
+from tools.autograde import Settings, autograde
 from checks.registry import CLASSIC
 from tools.course import hidden_reference_path, main as build_course, leaks
 
 ASSIGNMENT = CLASSIC.assignment
+GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=300)   # shorter than a course's: tests wait on them
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def graded(tmp_path_factory):
         env.setenv("GAN_DATA_DIR", str(data / "torchvision"))
         assert build_course(["--course", str(course), "--cell-timeout", "15"]) == 0
         make_class(course)
-        subs = autograde(course, workers=2, time_limit=60)
+        subs = autograde(course, workers=2, settings=GRADING)
     return course, {s.student: s for s in subs if s.lab is CLASSIC}, {s.student: s for s in subs if s.lab is not CLASSIC}
 
 

@@ -1,33 +1,50 @@
 """Autograde every submission, write feedback and grades (`make autograde`).
 
-    python -m tools.autograde [--course course] [-j WORKERS] [--lab LAB]
+    python -m tools.autograde [--course course] [-j WORKERS] [--lab LAB] [--unsafe-no-sandbox]
 
 For each student folder under course/submitted/, and each lab (checks/registry.py)
 the student submitted (submitted/<student>/<assignment>/; a required lab not
 submitted is listed as "could not be graded"):
 
-1. Check the submission: the notebook must be valid notebook JSON (else the
-   student is listed as "could not be graded", never as 0); nbgrader cell
-   metadata that was stripped or edited is restored from the source by cell id.
-2. Grade the student's gan_pytorch.py in a guarded process (checks.isolated):
-   visible and hidden tests, a time limit, tamper detection, and the digit
-   coverage of the submitted DCGAN weights (dcgan_generator.pt). The min-max table is
-   read from the answer cell as literal numbers, without running it. The result
-   goes to grading_results.json beside the notebook, where the test cells read it.
-3. Run `nbgrader autograde` (workers in parallel, each with its own copy of the
-   SQLite gradebook, merged into the real one afterwards: SQLite is not safe for
-   concurrent writers).
-4. Compare nbgrader's scores with the guarded results; where they differ (a test
-   cell redefined by the student, a crashed kernel), keep the guarded result and
-   flag it.
-5. `nbgrader generate_feedback`, then course/grades.csv and a summary table.
+1. Take the submission in: the student id must be a plain name (letters,
+   digits, `. _ @ + -`, not starting with `-`); the folder is copied into a
+   fresh staging folder without following links (symbolic links, devices and
+   pipes are refused, with the reason in the summary). Nothing is ever written
+   into submitted/. The notebook must be valid notebook JSON (else "could not be
+   graded", never 0); nbgrader cell metadata that was stripped or edited is
+   restored in the staged copy from the release, by cell id.
+2. Grade the functions (checks.isolated): the student's module runs in a
+   sandboxed worker (checks/sandbox.py) against blind references, and this
+   process decides every verdict against the visible and the hidden reference
+   (course/grader/, which no sandbox can see). The min-max table is read from
+   the answer cell as literal numbers; the DCGAN coverage check samples the
+   submitted weights with the instructor's generator.
+3. Run the notebook with `nbgrader autograde` for the feedback page, inside a
+   sandbox that sees only a scratch copy of that one student's course: the
+   release's files, a gradebook holding no other student, the staged submission
+   and the grader's results (visible messages; only pass/fail of hidden tests).
+   Its scores decide nothing: where its test cells disagree with step 2 (a test
+   cell redefined by the student, a crashed kernel), the submission is flagged.
+   If it cannot run to the end (an endless cell that ignores interrupts), the
+   grades still stand and the feedback shows the notebook as submitted.
+4. Write every grade into the gradebook from step 2 (free-text answers await a
+   human), `nbgrader generate_feedback`, course/grades.csv and a summary.
+5. Check that nothing outside the grader's own output changed: the checks, the
+   course's source/, release/, grader/ and submitted/ are hashed before and after.
 """
 
 import argparse
 import csv
+import dataclasses
+import hashlib
 import json
+import os
+import re
 import shutil
+import stat
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,13 +53,33 @@ from pathlib import Path
 import nbformat
 
 from checks.coverage import DATASET, WEIGHTS_FILE, ensure_classifier
-from checks.isolated import TIME_LIMIT, failed_report, grade_file
+from checks.isolated import IMPORT_LIMIT, TIME_LIMIT, failed_report, grade_file
 from checks.minmax import minmax_status
 from checks.reference import ReferenceAnswers
 from checks.registry import CLASSIC, LABS, ROOT, points_for
 from checks.runner import PASS
+from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available
 from checks.specs import read_table
-from tools.course import hidden_reference_path, module_path, nbgrader
+from tools.course import hidden_reference, module_path, nbgrader
+
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}")
+NOTEBOOK_LIMIT = 900            # seconds for one notebook's whole nbgrader run (each cell also has its own limit)
+FILE_CAP = 200 * 2 ** 20        # bytes of one submitted file
+SUBMISSION_CAP = 1024 * 2 ** 20  # bytes of one submission
+ENTRIES_CAP = 5000              # files and folders in one submission
+
+
+@dataclass
+class Settings:
+    """How grading runs: time limits and the sandbox (None: unsafe, no sandbox)."""
+    time_limit: int = TIME_LIMIT               # seconds per function
+    import_limit: int = IMPORT_LIMIT           # seconds to import a student's module
+    notebook_limit: int = NOTEBOOK_LIMIT       # seconds per notebook run
+    limits: Limits = field(default_factory=Limits)
+    sandboxed: bool = True
+
+    def sandbox(self, **kwargs):
+        return Sandbox(limits=self.limits, **kwargs) if self.sandboxed else None
 
 
 @dataclass
@@ -55,13 +92,75 @@ class Submission:
     earned: dict = field(default_factory=dict)   # autograded task -> points (registry.points_for)
     minmax: tuple = None                      # (status, message) of the lab's table task, if it has one
     coverage: tuple = None                    # (status, message) of the lab's weights task, if it has one
+    written: dict = field(default_factory=dict)  # written task -> answered (changed from the release)?
     score: float = 0.0
     max_score: float = 0.0
     manual_pending: int = 0
     points: dict = field(default_factory=dict)
+    staged: Path = None                       # the grader's copy of the submission
+    guarded: dict = None                      # grade_file's report
+    notebook_scores: dict = None              # what the notebook's own test cells scored (None: it did not run)
+    seconds: float = 0.0
 
 
 GRADING_FIELDS = ("grade", "solution", "locked", "grade_id", "points")
+
+
+# ---------------------------------------------------------------------------
+# 1. Taking a submission in
+# ---------------------------------------------------------------------------
+
+def valid_student_id(name):
+    """A name nbgrader and a shell take literally: no glob characters, separators or leading '-'."""
+    return bool(STUDENT_ID.fullmatch(name)) and name not in (".", "..")
+
+
+def safe_copy(source, target, refused):
+    """Copy the folder `source` into the new folder `target` without following links.
+
+    Only regular files and folders are copied; anything else (symbolic links,
+    devices, pipes, sockets) and anything beyond the size caps is left out, with
+    a reason appended to `refused`.
+    """
+    target.mkdir(parents=True)
+    total, entries = 0, 0
+    stack = [(source, target)]
+    while stack:
+        src_dir, dst_dir = stack.pop()
+        with os.scandir(src_dir) as listing:
+            for entry in sorted(listing, key=lambda e: e.name):
+                entries += 1
+                relative = os.path.relpath(entry.path, source)
+                info = entry.stat(follow_symlinks=False)
+                if entries > ENTRIES_CAP:
+                    refused.append(f"more than {ENTRIES_CAP} files: the rest was not read")
+                    return
+                if stat.S_ISLNK(info.st_mode):
+                    refused.append(f"refused {relative}: a symbolic link (submit the file itself)")
+                elif stat.S_ISDIR(info.st_mode):
+                    (dst_dir / entry.name).mkdir()
+                    stack.append((Path(entry.path), dst_dir / entry.name))
+                elif not stat.S_ISREG(info.st_mode):
+                    refused.append(f"refused {relative}: not a regular file")
+                elif info.st_size > FILE_CAP or total + info.st_size > SUBMISSION_CAP:
+                    refused.append(f"refused {relative}: too large ({info.st_size >> 20} MB)")
+                else:
+                    total += info.st_size
+                    _copy_regular(entry.path, dst_dir / entry.name)
+
+
+def _copy_regular(src, dst):
+    """Copy one regular file, refusing a link swapped in since it was listed; the copy is a new file."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{src} is not a regular file")
+        with os.fdopen(fd, "rb") as f_in, open(dst, "xb") as f_out:
+            fd = None
+            shutil.copyfileobj(f_in, f_out, 1 << 20)
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def restore_metadata(notebook, released):
@@ -94,14 +193,35 @@ def read_minmax(notebook, reference, task):
     return minmax_status(*(values[n] for n in task.spec.names), reference)
 
 
-def prepare(course, student, lab, time_limit):
-    """Steps 1 and 2 for one student's submission of one lab (no database involved: safe to run in parallel)."""
-    folder = course / "submitted" / student / lab.assignment
+def answered(notebook, released, task):
+    """True when the free-text answer of `task` differs from the released placeholder."""
+    def source(nb):
+        cell = next((c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == task.name), None)
+        return None if cell is None else cell.source.strip()
+    mine = source(notebook)
+    return mine is not None and mine != source(released) and mine != ""
+
+
+# ---------------------------------------------------------------------------
+# 2. Grading the functions, the table and the weights
+# ---------------------------------------------------------------------------
+
+def prepare(course, student, lab, staging, settings):
+    """Steps 1 and 2 for one student's submission of one lab (no database involved: safe in parallel)."""
+    start = time.perf_counter()
     sub = Submission(student, lab)
-    source_dir = course / "source" / lab.assignment
-    path = folder / lab.notebook
-    if not path.exists():
-        sub.ungradable = f"no {lab.notebook} in {folder.relative_to(course)}"
+    folder = course / "submitted" / student / lab.assignment
+    sub.staged = staging / student / lab.assignment
+    refused = []
+    try:
+        safe_copy(folder, sub.staged, refused)
+    except OSError as e:
+        sub.ungradable = f"the submission could not be read ({type(e).__name__}: {e})"
+        return sub
+    sub.problems += refused
+    path = sub.staged / lab.notebook
+    if not path.is_file():
+        sub.ungradable = f"no {lab.notebook} in submitted/{student}/{lab.assignment}"
         return sub
     try:
         notebook = nbformat.read(path, as_version=4)
@@ -109,34 +229,37 @@ def prepare(course, student, lab, time_limit):
     except Exception as e:  # noqa: BLE001 - any reading error means the same to the instructor
         sub.ungradable = f"{lab.notebook} is not a valid notebook ({type(e).__name__}: {str(e).splitlines()[0][:120]})"
         return sub
-    repaired = restore_metadata(notebook, nbformat.read(course / "release" / lab.assignment / lab.notebook, as_version=4))
+    released = nbformat.read(course / "release" / lab.assignment / lab.notebook, as_version=4)
+    repaired = restore_metadata(notebook, released)
     if repaired:
-        shutil.copy(path, folder / f"{lab.notebook}.as-submitted")  # nothing the student sent is lost
-        nbformat.write(notebook, path)
+        nbformat.write(notebook, path)   # the staged copy: submitted/ keeps what the student sent
         sub.problems.append(f"nbgrader metadata of {repaired} cells was missing or edited; restored")
 
-    reference = ReferenceAnswers(source_dir / "checks" / lab.reference_file.name)
-    module = folder / module_path(lab)
+    reference = ReferenceAnswers(course / "release" / lab.assignment / "checks" / lab.reference_file.name)
+    module = sub.staged / module_path(lab)
     weights = any(t.kind == "weights" for t in lab.tasks)
-    if module.exists():
-        guarded = grade_file(module, {"visible": reference.path, "hidden": source_dir / hidden_reference_path(lab)},
-                             time_limit=time_limit, weights=folder / WEIGHTS_FILE if weights else None, lab=lab)
+    if module.is_file():
+        sub.guarded = grade_file(module, {"visible": reference.path, "hidden": hidden_reference(course, lab)},
+                                 time_limit=settings.time_limit, import_limit=settings.import_limit,
+                                 lab=lab, sandbox=settings.sandbox(),
+                                 kit=course / "release" / lab.assignment,
+                                 weights=(sub.staged / WEIGHTS_FILE) if weights else None)
     else:
-        guarded = failed_report(["visible", "hidden"], f"no {module_path(lab)} in the submission",
-                                coverage=weights, lab=lab)
-    if guarded["error"]:
-        sub.problems.append(guarded["error"])
-    if guarded["tampered"]:
-        sub.problems.append("TAMPERING: replaced " + ", ".join(guarded["tampered"][:5]))
-    visible = {r["name"]: r for r in guarded["report"]["visible"]}
-    hidden = {r["name"]: r for r in guarded["report"]["hidden"]}
+        sub.guarded = failed_report(["visible", "hidden"], f"no {module_path(lab)} in the submission",
+                                    coverage=weights, lab=lab)
+    if sub.guarded["error"]:
+        sub.problems.append(sub.guarded["error"])
+    if sub.guarded.get("limits"):
+        sub.problems.append("limits hit: " + ", ".join(dict.fromkeys(sub.guarded["limits"])))
+    visible = {r["name"]: r for r in sub.guarded["report"]["visible"]}
+    hidden = {r["name"]: r for r in sub.guarded["report"]["hidden"]}
     for name in lab.functions:
         v, h = visible[name], hidden[name]
         sub.earned[name] = points_for(lab.task(name), v["status"], h["status"])
         passed = sub.earned[name] == lab.task(name).points
         status = v["status"] if v["status"] != PASS else ("PASS" if passed else "FAIL (hidden test)")
         sub.results[name] = (passed, status, v["message"])
-    coverage = guarded["coverage"]
+    coverage = sub.guarded["coverage"]
     for task in lab.tasks:
         if task.kind == "table":
             sub.minmax = read_minmax(notebook, reference, task)
@@ -144,83 +267,154 @@ def prepare(course, student, lab, time_limit):
         elif task.kind == "weights":
             sub.coverage = (coverage["status"], coverage["message"])
             sub.earned[task.name] = points_for(task, sub.coverage[0])
-    (folder / "grading_results.json").write_text(json.dumps(guarded))  # what the test cells read
+        elif task.kind == "written":
+            sub.written[task.name] = answered(notebook, released, task)
+    sub.seconds = time.perf_counter() - start
     return sub
 
 
-def autograde_with_nbgrader(course, subs, workers):
-    """Step 3: nbgrader autograde, `workers` at a time, each worker on its own gradebook copy."""
-    main_db = course / "gradebook.db"
-    if workers <= 1:
-        for sub in subs:
-            _nbgrader_autograde(course, sub, None)
-        return
-    scratch = course / ".autograde"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
-    chunks = [subs[k::workers] for k in range(workers)]
-    dbs = [scratch / f"worker{k}.db" for k in range(workers)]
-    for db in dbs:
-        shutil.copy(main_db, db)
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda k: [_nbgrader_autograde(course, s, dbs[k]) for s in chunks[k]], range(workers)))
-    for k, chunk in enumerate(chunks):  # one writer at a time
-        for sub in chunk:
-            if not sub.ungradable:
-                _merge(dbs[k], main_db, sub.student, sub.lab.assignment)
-    shutil.rmtree(scratch)
+def kernel_results(guarded):
+    """What the notebook's test cells may read: visible results; of the hidden tests, pass or fail only."""
+    hidden = [{"name": r["name"], "status": r["status"], "message": "", "notes": []}
+              for r in guarded["report"].get("hidden", [])]
+    coverage = guarded.get("coverage")
+    return {"report": {"visible": guarded["report"]["visible"], "hidden": hidden},
+            "coverage": coverage and {"status": coverage["status"], "message": coverage["message"], "report": None}}
 
 
-def _nbgrader_autograde(course, sub, db):
-    proc = nbgrader(course, "autograde", sub.lab.assignment, "--student", sub.student, "--force", db=db, check=False)
-    if proc.returncode != 0:
-        last = [line for line in proc.stderr.splitlines() if "ERROR" in line or "Error" in line][-1:] or ["?"]
-        sub.ungradable = f"nbgrader autograde failed: {last[0][:200]}"
+# ---------------------------------------------------------------------------
+# 3. Running the notebook for the feedback, sandboxed
+# ---------------------------------------------------------------------------
 
-
-def _merge(worker_db, main_db, student, assignment):
-    """Copy one student's autograde results from a worker's gradebook into the main one."""
+def template_gradebook(course, folder):
+    """A copy of the gradebook with the assignments and no student: what a notebook's sandbox gets."""
     import warnings
 
     from nbgrader.api import Gradebook
 
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{worker_db}") as src, \
-            Gradebook(f"sqlite:///{main_db}") as dst:
-        warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's own session handling
-        submitted = src.find_submission(assignment, student)
-        dst.update_or_create_student(student)
-        dst.update_or_create_submission(assignment, student, timestamp=submitted.timestamp)
-        for nb in submitted.notebooks:
-            for grade in nb.grades:
-                target = dst.find_grade(grade.name, nb.name, assignment, student)
-                target.auto_score, target.needs_manual_grade = grade.auto_score, grade.needs_manual_grade
-            for comment in nb.comments:
-                dst.find_comment(comment.name, nb.name, assignment, student).auto_comment = comment.auto_comment
-            dst.find_submission_notebook(nb.name, assignment, student).flagged = nb.flagged
-        dst.db.commit()
+    path = folder / "template.db"
+    shutil.copy(course / "gradebook.db", path)
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{path}") as gb:
+        warnings.simplefilter("ignore")
+        for student in [s.id for s in gb.students]:
+            gb.remove_student(student)
+    return path
 
 
-def enforce_guarded_results(course, sub):
-    """Step 4: the gradebook gets the guarded result for every autograded test; differences are flagged."""
+def run_notebook(course, sub, template, scratch_root, settings):
+    """`nbgrader autograde` of one staged submission in a sandboxed scratch course; the autograded
+    notebook goes to course/autograded/<student>/<assignment>/. Sets sub.notebook_scores."""
+    lab, student = sub.lab, sub.student
+    scratch = Path(tempfile.mkdtemp(prefix=f"{student}-", dir=scratch_root))
+    shutil.copy(course / "nbgrader_config.py", scratch / "nbgrader_config.py")
+    shutil.copy(template, scratch / "gradebook.db")
+    shutil.copytree(course / "release" / lab.assignment, scratch / "source" / lab.assignment,
+                    ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+    submitted = scratch / "submitted" / student / lab.assignment
+    shutil.copytree(sub.staged, submitted)
+    (submitted / "grading_results.json").write_text(json.dumps(kernel_results(sub.guarded)))
+    command = [sys.executable, "-m", "nbgrader", "autograde", lab.assignment, "--student", student, "--force"]
+    sandbox = settings.sandbox(writable=scratch, cwd=scratch)
+    env = None
+    if sandbox is not None:
+        sandbox.prepare()
+        command = sandbox.command(command)
+    else:
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log = scratch / "nbgrader.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=settings.limits.apply if sandbox is not None else None)
+        try:
+            code = proc.wait(timeout=settings.notebook_limit)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+    autograded = scratch / "autograded" / student / lab.assignment / lab.notebook
+    target = course / "autograded" / student / lab.assignment
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    if code == 0 and autograded.is_file() and not autograded.is_symlink():
+        _copy_regular(autograded, target / lab.notebook)
+        sub.notebook_scores = _notebook_scores(scratch / "gradebook.db", lab, student)
+    else:
+        reason = (f"did not finish within {settings.notebook_limit} s" if code is None else
+                  f"failed: {_last_error(log)}")
+        sub.problems.append(f"the notebook run for the feedback {reason}; the grades do not depend on it, and "
+                            "the feedback shows the notebook as submitted")
+        _copy_regular(sub.staged / lab.notebook, target / lab.notebook)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _last_error(log):
+    lines = log.read_bytes()[-20000:].decode("utf-8", "replace").splitlines()
+    return next((line.strip()[:200] for line in reversed(lines) if "Error" in line or "ERROR" in line), "?")
+
+
+def _notebook_scores(db, lab, student):
+    """{task: points} the notebook's own test cells scored in the scratch gradebook (untrusted: compared only)."""
+    import warnings
+
     from nbgrader.api import Gradebook
 
-    lab, assignment = sub.lab, sub.lab.assignment
-    notebook = Path(lab.notebook).stem
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        differed = []
-        for name, points in sub.earned.items():
-            grade = gb.find_grade(f"test_{name}", notebook, assignment, sub.student)
-            if grade.auto_score != points:
-                differed.append(name)
-                grade.auto_score = float(points)
-            sub.points[name] = float(points)
+    scores = {}
+    try:
+        with warnings.catch_warnings(), Gradebook(f"sqlite:///{db}") as gb:
+            warnings.simplefilter("ignore")
+            for task in lab.tasks:
+                if task.kind != "written":
+                    grade = gb.find_grade(f"test_{task.name}", Path(lab.notebook).stem, lab.assignment, student)
+                    scores[task.name] = float(grade.auto_score or 0)
+    except Exception:  # noqa: BLE001 - a gradebook the sandbox broke: nothing to compare
+        return None
+    return scores
+
+
+# ---------------------------------------------------------------------------
+# 4. The gradebook, feedback and reports
+# ---------------------------------------------------------------------------
+
+def record(course, sub):
+    """Write the grader's results for `sub` into the course's gradebook (the only writer, one at a time)."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    lab, notebook = sub.lab, Path(sub.lab.notebook).stem
+    timestamp = None
+    stamp = sub.staged / "timestamp.txt"
+    if stamp.is_file():
+        try:
+            timestamp = parse_utc(stamp.read_text()[:100].strip())
+        except (ValueError, OverflowError):
+            sub.problems.append("timestamp.txt could not be read")
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        warnings.simplefilter("ignore")
+        gb.update_or_create_student(sub.student)
+        gb.update_or_create_submission(lab.assignment, sub.student, **({"timestamp": timestamp} if timestamp else {}))
+        for task in lab.tasks:
+            if task.kind == "written":
+                grade = gb.find_grade(task.name, notebook, lab.assignment, sub.student)
+                if grade.manual_score is None:
+                    grade.auto_score = None if sub.written[task.name] else 0.0
+                    grade.needs_manual_grade = sub.written[task.name]
+                continue
+            grade = gb.find_grade(f"test_{task.name}", notebook, lab.assignment, sub.student)
+            grade.auto_score, grade.needs_manual_grade = float(sub.earned[task.name]), False
+            sub.points[task.name] = float(sub.earned[task.name])
+        differed = [n for n, p in (sub.notebook_scores or {}).items() if p != sub.earned.get(n)]
         if differed:
-            gb.find_submission_notebook(notebook, assignment, sub.student).flagged = True
             sub.problems.append("test cells in the notebook disagreed with the guarded grading for "
                                 f"{', '.join(differed)} (tampered test cells or a crashed kernel); "
                                 "the guarded result counts")
+        gb.find_submission_notebook(notebook, lab.assignment, sub.student).flagged = bool(differed)
         gb.db.commit()
-        submission = gb.find_submission(assignment, sub.student)
+        submission = gb.find_submission(lab.assignment, sub.student)
         sub.score, sub.max_score = submission.score, submission.max_score
         sub.manual_pending = sum(1 for nb in submission.notebooks for g in nb.grades
                                  if g.needs_manual_grade and g.manual_score is None)
@@ -246,9 +440,13 @@ def summarize(subs):
 
 
 def write_csv(path, subs):
-    """One row per student and lab: status, score, the points of every graded task, and what went wrong."""
+    """One row per student and lab: status, score, the points of every graded task, and what went wrong.
+
+    Written as a new file (an existing grades.csv, or a link in its place, is replaced, never written through).
+    """
     names = list(dict.fromkeys(t.name for sub in subs for t in sub.lab.tasks if t.kind != "written"))
-    with open(path, "w", newline="") as f:
+    fresh = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(fresh, "x", newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "assignment", "status", "score", "max_score", "answers_to_grade_by_hand",
                       *names, "problems"])
@@ -259,9 +457,10 @@ def write_csv(path, subs):
             else:
                 out.writerow([sub.student, sub.lab.assignment, "graded", sub.score, sub.max_score, sub.manual_pending,
                               *[sub.points.get(n, "") for n in names], "; ".join(sub.problems)])
+    os.replace(fresh, path)
 
 
-def print_summary(subs):
+def print_summary(subs, settings):
     graded = [s for s in subs if not s.ungradable]
     several = len({s.lab.name for s in subs}) > 1
     label = {id(s): f"{s.student} ({s.lab.assignment})" if several else s.student for s in subs}
@@ -277,6 +476,9 @@ def print_summary(subs):
         print(f"\nCould not be graded ({len(bad)}): fix or ask for a new submission, then run again.")
         for sub in bad:
             print(f"  {label[id(sub)]}: {sub.ungradable}")
+    if not settings.sandboxed:
+        print("\nWARNING: graded WITHOUT a sandbox (--unsafe-no-sandbox): students' code ran as your user, "
+              "with your files in reach. Grade exams only in the sandbox.")
 
 
 def _coverage_classifier():
@@ -290,32 +492,91 @@ def _coverage_classifier():
 
 
 def submissions(course, labs):
-    """(student, lab) for every lab folder submitted; a required lab not submitted is listed as ungradable."""
+    """(student, lab) for every lab folder submitted; unusable ids, and required labs not submitted, are listed
+    as ungradable."""
     found, missing = [], []
-    for student in sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir()):
+    for entry in sorted(os.scandir(course / "submitted"), key=lambda e: e.name):
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        student = entry.name
+        if not valid_student_id(student):
+            shown = student.encode("unicode_escape").decode()[:80]
+            missing.append(Submission(shown, labs[0], ungradable=(
+                "not a usable student id: letters, digits and . _ @ + - only, not starting with - (rename the "
+                "folder to the student's id)")))
+            continue
         for lab in labs:
-            if (course / "submitted" / student / lab.assignment).is_dir():
+            folder = course / "submitted" / student / lab.assignment
+            if folder.is_dir() and not folder.is_symlink():
                 found.append((student, lab))
+            elif folder.is_symlink():
+                missing.append(Submission(student, lab, ungradable=f"{lab.assignment}/ is a symbolic link: refused"))
             elif lab.required:
                 missing.append(Submission(student, lab, ungradable=f"no {lab.assignment}/ folder was submitted"))
     return found, missing
 
 
-def autograde(course, workers=1, time_limit=TIME_LIMIT, labs=None):
+def fingerprint(folders):
+    """{path: sha256} of every file under `folders` (links by their target's name): what grading must not change."""
+    found = {}
+    for folder in folders:
+        for dirpath, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]   # Python's own caches of the grader's imports
+            for name in sorted(dirs + files):
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path):
+                    found[path] = "link:" + os.readlink(path)
+                elif os.path.isfile(path):
+                    digest = hashlib.sha256()
+                    with open(path, "rb") as f:
+                        for block in iter(lambda: f.read(1 << 20), b""):
+                            digest.update(block)
+                    found[path] = digest.hexdigest()
+    return found
+
+
+def changed_files(before, after):
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
+
+def autograde(course, workers=1, settings=None, labs=None):
     """Grade every submission under course/submitted (every lab, or `labs`); return the Submissions."""
+    settings = settings or Settings()
     course = Path(course).resolve()
     labs = list(labs or LABS.values())
+    if settings.sandboxed and not available():
+        raise SystemExit("error: students' code must run in a sandbox, and bubblewrap is not available here: "
+                         f"{INSTALL_HINT}. To grade anyway, as your own user with your files in reach, pass "
+                         "--unsafe-no-sandbox (never for exams).")
+    guarded_folders = [course / "source", course / "release", course / "grader", course / "submitted", ROOT / "checks"]
+    before = fingerprint(guarded_folders)
     found, missing = submissions(course, labs)
     start = time.perf_counter()
     if any(t.kind == "weights" for _, lab in found for t in lab.tasks):
         _coverage_classifier()
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        subs = list(pool.map(lambda pair: prepare(course, pair[0], pair[1], time_limit), found)) + missing
-    gradable = [s for s in subs if not s.ungradable]
-    autograde_with_nbgrader(course, gradable, workers)
-    for sub in subs:
-        if not sub.ungradable:
-            enforce_guarded_results(course, sub)
+    work = Path(tempfile.mkdtemp(prefix="autograde-"))
+    try:
+        staging = work / "staging"
+        staging.mkdir()
+        template = template_gradebook(course, work)
+        scratch = work / "scratch"
+        scratch.mkdir()
+
+        def grade_one(pair):
+            sub = prepare(course, pair[0], pair[1], staging, settings)
+            if not sub.ungradable:
+                begun = time.perf_counter()
+                run_notebook(course, sub, template, scratch, settings)
+                sub.seconds += time.perf_counter() - begun
+            return sub
+
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            subs = list(pool.map(grade_one, found)) + missing
+        for sub in subs:
+            if not sub.ungradable:
+                record(course, sub)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     summarize(subs)
     done = [s for s in subs if not s.ungradable]
     for lab in labs:
@@ -323,11 +584,21 @@ def autograde(course, workers=1, time_limit=TIME_LIMIT, labs=None):
             nbgrader(course, "generate_feedback", lab.assignment, "--force", check=False)
     write_csv(course / "grades.csv", subs)
     seconds = time.perf_counter() - start
-    print_summary(subs)
+    print_summary(subs, settings)
     print(f"\n{len(done)} graded, {len(subs) - len(done)} not, in {seconds:.0f} s "
-          f"({60 * len(subs) / max(seconds, 1e-9):.1f} submissions/min, {workers} worker(s)).")
+          f"({60 * len(subs) / max(seconds, 1e-9):.1f} submissions/min, {workers} worker(s); "
+          f"{'sandboxed' if settings.sandboxed else 'NOT sandboxed'}).")
     print(f"Grades: {course / 'grades.csv'}   Feedback: {course / 'feedback'}/<student>/<assignment>/")
+    changed = changed_files(before, fingerprint(guarded_folders))
+    if changed:
+        print(f"\nINTEGRITY ERROR: {len(changed)} files changed while grading, which nothing may change:\n  "
+              + "\n  ".join(changed[:20]), file=sys.stderr)
+        raise IntegrityError(changed)
     return subs
+
+
+class IntegrityError(RuntimeError):
+    """Files that grading must never change did change (listed)."""
 
 
 def main(argv=None):
@@ -336,14 +607,25 @@ def main(argv=None):
     parser.add_argument("--lab", choices=sorted(LABS), default=None, help="grade one lab (default: every lab)")
     parser.add_argument("-j", "--workers", type=int, default=1, help="submissions graded at once (default: 1)")
     parser.add_argument("--time-limit", type=int, default=TIME_LIMIT,
-                        help="seconds allowed to grade one student's functions (default: %(default)s)")
+                        help="seconds allowed to check one function (default: %(default)s)")
+    parser.add_argument("--notebook-time-limit", type=int, default=NOTEBOOK_LIMIT,
+                        help="seconds allowed to run one notebook for its feedback (default: %(default)s)")
+    parser.add_argument("--memory-gb", type=float, default=Limits.memory_gb,
+                        help="memory (address space) per sandboxed process (default: %(default)s)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run students' code without bubblewrap, as your own user (never for exams)")
     args = parser.parse_args(argv)
     course = Path(args.course)
     if not (course / "submitted").is_dir():
         print(f"error: {course / 'submitted'} does not exist: run `make release`, then collect submissions "
               "into submitted/<student>/<assignment>/", file=sys.stderr)
         return 2
-    subs = autograde(course, args.workers, args.time_limit, labs=[LABS[args.lab]] if args.lab else None)
+    settings = Settings(time_limit=args.time_limit, notebook_limit=args.notebook_time_limit,
+                        limits=Limits(memory_gb=args.memory_gb), sandboxed=not args.unsafe_no_sandbox)
+    try:
+        subs = autograde(course, args.workers, settings, labs=[LABS[args.lab]] if args.lab else None)
+    except IntegrityError:
+        return 3
     return 1 if any(s.ungradable for s in subs) else 0
 
 

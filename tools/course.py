@@ -8,6 +8,8 @@ Creates nbgrader's standard layout in the course folder:
     source/<assignment>/   the instructor copy of each lab, generated from solutions/ (never edit it by hand)
     release/<assignment>/  what students get: the notebook without answers or hidden tests,
                            the generated stub modules, the checks and the public reference answers
+    grader/<assignment>/   the hidden reference answers: read by the grader's own process only,
+                           never copied where nbgrader or a student's code could read them
     gradebook.db           nbgrader's database
 
 The labs, their assignment ids and every task's points come from the registry
@@ -82,7 +84,13 @@ def module_path(lab):
 
 
 def hidden_reference_path(lab):
+    """Where a hidden reference would sit in an assignment folder (it must never be there: see leaks())."""
     return str(lab.hidden_reference_file.relative_to(ROOT))
+
+
+def hidden_reference(course, lab):
+    """The hidden reference answers of `lab` in `course`: outside source/ and release/, for the grader alone."""
+    return Path(course) / "grader" / lab.assignment / lab.hidden_reference_file.name
 
 
 def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
@@ -149,7 +157,8 @@ def nbgrader_notebook(notebook, lab):
 
 
 def write_source(course, lab):
-    """course/source/<assignment>: the notebook, the helpers with the lab's SOLUTION module, checks with both references.
+    """course/source/<assignment>: the notebook, the helpers with the lab's SOLUTION module, the checks with
+    the public reference; and course/grader/<assignment>: the hidden reference.
 
     The solution module sits in source/ so that `nbgrader validate` passes there;
     the release replaces it by the stub (see release()).
@@ -168,7 +177,9 @@ def write_source(course, lab):
     hidden_files = [other.hidden_reference_file.name for other in LABS.values()]
     shutil.copytree(ROOT / "checks", source / "checks",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *hidden_files))
-    np.savez_compressed(source / hidden_reference_path(lab), **build_reference(lab, **HIDDEN))
+    hidden = hidden_reference(course, lab)
+    hidden.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(hidden, **build_reference(lab, **HIDDEN))
     notebook = nbgrader_notebook(nbformat.read(lab.solution_notebook, as_version=4), lab)
     nbformat.write(notebook, source / lab.notebook)
     return source

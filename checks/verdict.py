@@ -1,0 +1,151 @@
+"""Where a verdict is decided: a student's values against the reference answers.
+
+A check (checks/functions.py) runs the student's code and hands every value it
+must compare to `ref.expect(...)` as an Expectation (checks/reference.py).
+With the full reference, `judge_one` decides at once. While autograding, the
+student's code runs in a sandboxed worker with a BlindReference; the worker only
+returns its Expectations, as plain arrays, and the grader's process calls
+`decide` here. So nothing the worker prints or returns can claim a PASS:
+
+- a PASS needs every answer its task requires (Network.required and friends,
+  checks/specs.py) compared here, on all the reference's rows;
+- tolerances and the kinds of comparison are this module's, never the worker's;
+- messages from the worker are plain text: values are filled in here, with
+  nothing but plain names.
+A FAIL the worker reports stands: a student's code can only fail itself.
+"""
+
+import math
+import string
+
+import numpy as np
+
+from checks.reference import is_answer
+
+PASS, FAIL = "PASS", "FAIL"
+TOLERANCES = {"close": 1e-5, "value": 1e-5, "stable": 1e-6}   # comparisons with a reference answer
+
+
+def relative_difference(got, expected):
+    """max |got - expected| / max |expected|: 0 for equal arrays, ~1 for unrelated ones."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    scale = max(float(np.abs(expected).max()) if expected.size else 0.0, 1e-12)
+    return float(np.abs(got - expected).max()) / scale if got.size else math.inf
+
+
+def _judges():
+    """Measurements judged by a function instead of compared with an answer: kind -> judge(arrays) -> failure."""
+    from checks.functions import judge_noise
+
+    return {"noise": judge_noise}
+
+
+def _hints():
+    from checks.functions import loss_hint
+    from checks.mode_collapse import diversity_hint
+
+    return {"loss": loss_hint, "diversity": diversity_hint}
+
+
+def fill(template, **values):
+    """`template` with {name} and {name:spec} fields filled from `values`; any other field is left as text.
+
+    (Templates come from the worker: no attribute or index lookups, nothing but the values given.)
+    """
+    out = []
+    try:
+        parsed = list(string.Formatter().parse(str(template)))
+    except ValueError:
+        return str(template)
+    for text, name, spec, conversion in parsed:
+        out.append(text)
+        if name is None:
+            continue
+        if name in values and not conversion and "{" not in (spec or ""):
+            try:
+                out.append(format(values[name], spec or ""))
+                continue
+            except (ValueError, TypeError):
+                pass
+        out.append("{" + name + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
+
+
+def judge_one(expectation, ref):
+    """None when the student's value agrees with the reference (or passes its judge), else what to say."""
+    e = expectation
+    if e.kind in _judges():
+        return _judges()[e.kind](e.arrays)
+    if e.kind not in TOLERANCES:
+        return f"the grading worker reported an unknown comparison {e.kind!r} for {e.key}"
+    tolerance = TOLERANCES[e.kind]
+    expected = np.asarray(ref[e.key], dtype=np.float64)
+    if e.rows is not None:
+        expected = expected[np.asarray(e.rows, dtype=np.int64) % max(len(expected), 1)]
+    got = np.asarray(e.arrays.get("got", np.array(np.nan)), dtype=np.float64)
+    value = float(got.reshape(-1)[0]) if got.size == 1 else math.nan
+    if e.kind == "close":
+        if got.size != expected.size:
+            return f"{e.key}: got {got.size} values, expected {expected.size}"
+        error = relative_difference(got.reshape(expected.shape), expected)
+        ok = error <= tolerance
+    else:
+        expected = float(expected.reshape(-1)[0])
+        error = abs(value - expected)
+        ok = math.isfinite(value) and (math.isclose(value, expected, rel_tol=tolerance, abs_tol=1e-12)
+                                       if e.kind == "value" else error <= tolerance * abs(expected))
+    if ok:
+        return None
+    hint = ""
+    if e.hint and e.hint[0] in _hints() and e.kind != "close":
+        hint = _hints()[e.hint[0]](value, expected, ref, e.key, *e.hint[1:])
+    return fill(e.message, error=error, value=value, expected=expected, hint=hint, key=e.key)
+
+
+def _valid(expectation, ref, required):
+    """An expectation the grader can use: a known kind, about an answer of this reference (or a judged
+    measurement this task requires)."""
+    e = expectation
+    if e.kind in _judges():
+        return any(e.key in keys and e.kind in kinds for keys, kinds in required)
+    return e.kind in TOLERANCES and is_answer(e.key) and e.key in ref.keys()
+
+
+def _covers(expectation, ref):
+    """Compared on every row of the answer (a subset of rows cannot stand for the whole batch)."""
+    e = expectation
+    if e.rows is None or e.kind in _judges():
+        return True
+    size = len(np.asarray(ref[e.key]).reshape(-1)) if np.asarray(ref[e.key]).ndim == 0 else len(ref[e.key])
+    return set(int(r) % max(size, 1) for r in np.asarray(e.rows).reshape(-1)) >= set(range(size))
+
+
+def decide(task, status, message, notes, expectations, ref):
+    """The grader's verdict on one task from the worker's report: (status, message, notes).
+
+    `status`, `message`, `notes`: what the worker's check said; `expectations`: what it
+    recorded. The worker can only make its verdict worse, never better.
+    """
+    if status != PASS:
+        return status, message, []
+    required = task.spec.required(task.name) if task.spec is not None else []
+    for e in expectations:
+        if not _valid(e, ref, required):
+            return FAIL, f"grading refused a value the worker reported for {e.key} ({e.kind})", []
+    for keys, kinds in required:
+        if not any(e.key in keys and e.kind in kinds and e.advice is None and _covers(e, ref) for e in expectations):
+            return FAIL, (f"the check did not get as far as comparing {' or '.join(keys)} with the reference "
+                          "(did grading stop early, or was the check changed?)"), []
+    notes, advised = list(notes), set()
+    for e in expectations:
+        if e.advice and e.block in advised:
+            continue
+        failure = judge_one(e, ref)
+        if failure is None:
+            continue
+        if e.advice:
+            advised.add(e.block)
+            notes.append(fill(e.advice, reason=failure.strip().splitlines()[0][:160]))
+            continue
+        return FAIL, failure, []
+    return PASS, "", list(dict.fromkeys(notes))

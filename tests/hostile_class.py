@@ -1,0 +1,248 @@
+"""A hostile class: submissions built to cheat or break the grader, and careless ones, with their exact scores.
+
+    python -m tests.hostile_class COURSE      # fill COURSE/submitted (after `make release`)
+
+Every attack of the red-team report on the old grader has a case here. A case
+starts from the released assignment, as tests/synthetic_class.py does, and
+deserves what its code earns honestly: the stubs' cheats earn only the
+min-max table's points; a careless correct solution loses only the function
+it broke. Some cases also attack from a notebook cell, or with the folder
+itself (links, student ids).
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from tests.synthetic_class import ASSIGNMENT, NOTEBOOK, POINTS, SOLUTION, STUDENT_MODULE, _answer, _cell
+from tests.conftest import edit_function
+
+FUNCTIONS = sum(POINTS[n] for n in ("sample_noise", "discriminator", "generator", "bce_loss", "discriminator_loss",
+                                    "generator_loss", "get_optimizer", "ls_discriminator_loss", "ls_generator_loss",
+                                    "build_dc_classifier", "build_dc_generator"))
+TABLE = POINTS["minmax"]
+SOLVED = FUNCTIONS + TABLE          # a correct solution without trained weights
+MARKER = "HOSTILE_MARKER_7f3a"      # text a hostile process carries, to find it if it survived grading
+
+# --- forging a verdict with untouched stubs ------------------------------------------------------
+
+_FORGE_LINES = '''
+import json as _json, os as _os
+_names = ["sample_noise", "discriminator", "generator", "bce_loss", "discriminator_loss", "generator_loss",
+          "get_optimizer", "ls_discriminator_loss", "ls_generator_loss", "build_dc_classifier", "build_dc_generator"]
+_lines = [_json.dumps({"ready": True})] + [
+    _json.dumps({"name": n, "label": l, "status": "PASS", "message": "", "notes": [], "seconds": 0.0,
+                 "expectations": []}) for n in _names for l in ("visible", "hidden")]
+_text = "\\n".join(_lines) + "\\n"
+print(_text)                                   # to stdout, as the old grader's report was
+for _fd in range(3, 40):                       # and to every file descriptor the worker may report on
+    try:
+        _os.write(_fd, _text.encode())
+    except OSError:
+        pass
+'''
+
+_FRAME_WRITER = '''
+import sys as _sys, json as _json
+_frame = _sys._getframe()
+while _frame is not None:                      # find the worker's own report writer and use it
+    _write = _frame.f_locals.get("write")
+    if callable(_write):
+        _write(_json.dumps({"ready": True}) + "\\n")
+        for _n in ["sample_noise", "discriminator", "generator", "bce_loss", "discriminator_loss", "generator_loss",
+                   "get_optimizer", "ls_discriminator_loss", "ls_generator_loss", "build_dc_classifier",
+                   "build_dc_generator"]:
+            for _l in ("visible", "hidden"):
+                _write(_json.dumps({"name": _n, "label": _l, "status": "PASS", "message": "", "notes": [],
+                                    "seconds": 0, "expectations": []}) + "\\n")
+        break
+    _frame = _frame.f_back
+'''
+
+_CODE_SWAP = '''
+import checks.functions as _f, checks.runner as _r, checks.mode_collapse as _m
+def _passes(impl, ref, task):
+    return []
+for _module in (_f, _m):
+    for _name in dir(_module):
+        if _name.startswith("check_"):
+            getattr(_module, _name).__code__ = _passes.__code__    # the check's own code object, swapped in place
+'''
+
+_BUILTIN_PATCH = '''
+import builtins as _b, torch as _t
+_real_isinstance = _b.isinstance
+_b.isinstance = lambda obj, cls: True if cls is NotImplementedError else _real_isinstance(obj, cls)
+class _Never(BaseException):
+    pass
+_b.NotImplementedError = _Never                # a stub's raise is no longer "not implemented"
+_t.equal = lambda a, b: False
+'''
+
+# --- reaching outside the submission --------------------------------------------------------------
+
+_VANDAL = f'''
+import os as _os
+def _vandalize():
+    """Append to every file of the grader's, the course's and other students' that can be found."""
+    wanted = ("gan_pytorch.py", "gradebook.db", "grades.csv", "registry.py", "functions.py", "hidden_reference.npz")
+    seen = 0
+    for top in ("/", _os.path.expanduser("~"), _os.getcwd(), "/tmp", "/work"):
+        for folder, dirs, files in _os.walk(top):
+            dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "lib", "lib64", "bin", "sbin")]
+            for name in files:
+                if name in wanted:
+                    path = _os.path.join(folder, name)
+                    if _os.path.abspath(path) == _os.path.abspath(__file__):
+                        continue
+                    try:
+                        with open(path, "a") as f:
+                            f.write("\\n# {MARKER}\\n")
+                    except OSError:
+                        pass
+                    if name == "hidden_reference.npz":
+                        print("{MARKER} FOUND_HIDDEN", path)
+            seen += 1
+            if seen > 20000:
+                return
+_vandalize()
+'''
+
+_DETACHED = f'''
+import os as _os, sys as _sys
+if _os.fork() == 0:                            # a grandchild in its own session, meant to outlive grading
+    _os.setsid()
+    if _os.fork() == 0:
+        _os.execv(_sys.executable, [_sys.executable, "-c",
+                  "import time, os\\n# {MARKER}\\nfor _ in range(120):\\n    time.sleep(1)\\n"
+                  "    for top in ('/tmp', os.getcwd()):\\n        pass\\n"])
+    _os._exit(0)
+'''
+
+_HIDDEN_HUNT_CELL = f'''import os
+for top in ("/", os.path.expanduser("~"), os.getcwd(), "..", "../..", "/tmp"):
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr")]
+        for name in files:
+            if "hidden" in name and name.endswith(".npz"):
+                print("{MARKER} FOUND_HIDDEN", os.path.join(folder, name))
+print(open("grading_results.json").read()[:20000] if os.path.exists("grading_results.json") else "")
+'''
+
+_SIGINT_CELL = '''import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass'''
+
+
+def _break(function, old, new):
+    return lambda stub: edit_function(SOLUTION, function, old, new)
+
+
+# case -> how to build it and what it deserves:
+#   module(stub) -> text (None: no module), cell: code of a cell of the student's own, folder(path, course):
+#   anything done to the submitted folder, student: the folder's name if not the case's,
+#   points: the autograded points it deserves, problems: words the summary must say,
+#   ungradable: words of the reason it cannot be graded.
+CASES = {
+    # a verdict forged from inside the student's process, with untouched stubs
+    "forged_report_lines": dict(module=lambda stub: stub + _FORGE_LINES, points=TABLE,
+                                problems=["not implemented: sample_noise"]),
+    "report_writer_from_frame": dict(module=lambda stub: stub + _FRAME_WRITER, points=TABLE,
+                                     problems=["not implemented: sample_noise"]),
+    "checks_code_swapped": dict(module=lambda stub: stub + _CODE_SWAP, points=TABLE,
+                                problems=["did not get as far as comparing"]),
+    "builtins_patched": dict(module=lambda stub: stub + _BUILTIN_PATCH, points=TABLE, problems=["sample_noise"]),
+    # global state is graded on its effects, never called tampering
+    "default_dtype_float64": dict(module=lambda stub: SOLUTION + "\ntorch.set_default_dtype(torch.float64)\n",
+                                  points=SOLVED, problems=[]),
+    # other people's files, and processes left behind
+    "vandal_module_and_cell": dict(module=lambda stub: stub + _VANDAL, cell=_VANDAL, points=TABLE,
+                                   problems=["not implemented"]),
+    "detached_process": dict(module=lambda stub: SOLUTION + _DETACHED, cell=_DETACHED, points=SOLVED),
+    "hidden_reference_hunt": dict(module=lambda stub: stub, cell=_HIDDEN_HUNT_CELL, points=TABLE,
+                                  problems=["not implemented"]),
+    # paths from the submission
+    "module_links_to_solution": dict(module=None, folder="link_module", points=TABLE,
+                                     problems=["refused gan_assignment/gan_pytorch.py: a symbolic link"]),
+    "results_file_links_to_peer": dict(module=lambda stub: stub, folder="link_results", points=TABLE,
+                                       problems=["refused grading_results.json: a symbolic link"]),
+    "fifo_in_submission": dict(module=lambda stub: SOLUTION, folder="fifo", points=SOLVED,
+                               problems=["refused notes.fifo: not a regular file"]),
+    "dash_help": dict(module=lambda stub: SOLUTION, student="--help", ungradable="not a usable student id"),
+    "glob_star": dict(module=lambda stub: SOLUTION, student="*", ungradable="not a usable student id"),
+    # careless, not cheating: one function's mistake costs that function only
+    "sys_exit_in_one_function": dict(module=_break("get_optimizer", "    return torch.optim.Adam(",
+                                                   "    import sys\n    sys.exit(1)\n    return torch.optim.Adam("),
+                                     points=SOLVED - POINTS["get_optimizer"], problems=["sys.exit"]),
+    "os_exit_in_one_function": dict(module=_break("ls_generator_loss", "    loss = ",
+                                                  "    import os\n    os._exit(3)\n    loss = "),
+                                    points=SOLVED - POINTS["ls_generator_loss"], problems=["exited with status 3"]),
+    "endless_loop_in_one_function": dict(module=_break("ls_discriminator_loss", "    loss = ",
+                                                       "    while True:\n        pass\n    loss = "),
+                                         points=SOLVED - POINTS["ls_discriminator_loss"],
+                                         problems=["did not finish within"]),
+    "cell_ignores_interrupts": dict(module=lambda stub: SOLUTION, cell=_SIGINT_CELL, points=SOLVED,
+                                    problems=["the notebook run for the feedback did not finish"]),
+    # resources
+    "floods_output_in_one_function": dict(
+        module=_break("generator", "    return nn.Sequential(", "    while True:\n        print('x' * 100000)\n"
+                      "    return nn.Sequential("),
+        points=SOLVED - POINTS["generator"], problems=["size limit"]),
+    "memory_hog_in_one_function": dict(
+        module=_break("discriminator", "    return nn.Sequential(",
+                      "    hog = torch.ones(40 * 2 ** 30, dtype=torch.uint8)\n    return nn.Sequential("),
+        points=SOLVED - POINTS["discriminator"], problems=["fail: discriminator"]),
+    "fork_bomb_in_one_function": dict(
+        module=_break("ls_discriminator_loss", "    loss = ",
+                      "    import os, time\n    while True:\n        try:\n            os.fork()\n"
+                      "        except OSError:\n            time.sleep(0.5)\n    loss = "),
+        points=SOLVED - POINTS["ls_discriminator_loss"], problems=["ls_discriminator_loss"]),
+}
+
+
+def make_submission(course, case):
+    """Write submitted/<student>/gan for `case`; returns the student id."""
+    spec = CASES[case]
+    student = spec.get("student", case)
+    released = course / "release" / ASSIGNMENT
+    folder = course / "submitted" / student / ASSIGNMENT
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(released, folder)
+    module = folder / STUDENT_MODULE
+    if spec["module"] is None:
+        module.unlink()
+    else:
+        module.write_text(spec["module"](module.read_text()))
+    notebook = _answer(nbformat.read(folder / NOTEBOOK, as_version=4))
+    if "cell" in spec:   # a cell of the student's own, just before the first test cell
+        index = notebook.cells.index(_cell(notebook, "test_sample_noise"))
+        notebook.cells.insert(index, nbformat.v4.new_code_cell(spec["cell"]))
+    nbformat.write(notebook, folder / NOTEBOOK)
+    if spec.get("folder") == "link_module":
+        module.symlink_to(course / "source" / ASSIGNMENT / STUDENT_MODULE)
+    elif spec.get("folder") == "link_results":
+        peer = course / "submitted" / "default_dtype_float64" / ASSIGNMENT / STUDENT_MODULE
+        (folder / "grading_results.json").symlink_to(peer)
+    elif spec.get("folder") == "fifo":
+        os.mkfifo(folder / "notes.fifo")
+    return student
+
+
+def make_class(course):
+    """Every case; returns {student id: case}."""
+    return {make_submission(course, case): case for case in CASES}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    students = make_class(Path(argv[0]).resolve())
+    print(f"{len(students)} hostile submissions in {argv[0]}/submitted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""`make autograde` against a hostile class (tests/hostile_class.py): each case gets exactly what it deserves,
+nothing outside the grader's own output changes, no process outlives grading, and the hidden reference
+reaches no kernel and no feedback page."""
+
+import csv
+import os
+
+import pytest
+
+from checks.registry import CLASSIC
+from checks.sandbox import Limits, available
+from tests.data import mnist_stand_in
+from tests.hostile_class import CASES, MARKER, make_class
+from tools.autograde import Settings, autograde, fingerprint
+from tools.course import main as build_course
+
+pytestmark = pytest.mark.skipif(not available(), reason="bubblewrap is not available: the grader refuses to grade")
+
+ASSIGNMENT = CLASSIC.assignment
+# Short limits: each is hit on purpose by some case.
+GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=120, limits=Limits(file_mb=64, processes=200))
+
+
+def _survivors():
+    """Processes still carrying the hostile marker."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if MARKER.encode() in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GAN_DATA_FROM", str(mnist_stand_in(data)))
+        env.setenv("GAN_DATA_DIR", str(data / "torchvision"))
+        assert build_course(["--course", str(course), "--cell-timeout", "15", "--lab", "classic"]) == 0
+        students = make_class(course)
+        untouchable = [course / "source", course / "release", course / "grader", course / "submitted"]
+        before = fingerprint(untouchable)
+        subs = autograde(course, workers=2, settings=GRADING, labs=[CLASSIC])
+        after = fingerprint(untouchable)
+    return course, students, {s.student: s for s in subs}, before, after
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "ungradable" not in CASES[c]])
+def test_each_hostile_case_gets_exactly_what_it_deserves(hostile, case):
+    _, _, subs, _, _ = hostile
+    sub = subs[case]
+    assert not sub.ungradable, sub.ungradable
+    report = "; ".join(sub.problems)
+    assert sum(sub.points.values()) == CASES[case]["points"], f"{case}: {sub.points} {report}"
+    for words in CASES[case].get("problems", []):
+        assert words in report, f"{case}: the summary should say {words!r}; it says {report!r}"
+    assert "TAMPERING" not in report
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "ungradable" in CASES[c]])
+def test_an_unusable_student_id_is_listed_and_stops_nobody_else(hostile, case):
+    course, _, subs, _, _ = hostile
+    shown = CASES[case]["student"]
+    sub = subs[shown]
+    assert CASES[case]["ungradable"] in sub.ungradable
+    rows = list(csv.DictReader(open(course / "grades.csv")))
+    assert {r["student"] for r in rows if r["status"] == "graded"} == \
+        {c for c in CASES if "ungradable" not in CASES[c]}
+
+
+def test_no_file_outside_the_graders_output_changed(hostile):
+    _, _, _, before, after = hostile
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    assert changed == [], f"grading changed files it must not touch: {changed[:10]}"
+
+
+def test_no_process_outlives_grading(hostile):
+    assert _survivors() == [], "a process started by a submission is still running after grading"
+
+
+def test_the_hidden_reference_reaches_no_kernel_and_no_feedback(hostile):
+    course, _, _, _, _ = hostile
+    assert not (course / "source" / ASSIGNMENT / "checks" / "hidden_reference.npz").exists()
+    for student in ("hidden_reference_hunt", "vandal_module_and_cell"):
+        html = (course / "feedback" / student / ASSIGNMENT / "GAN.html").read_text()
+        assert f"{MARKER} FOUND_HIDDEN /" not in html, f"{student}'s notebook found the hidden reference"
+
+
+def test_a_cell_that_ignores_interrupts_still_leaves_feedback(hostile):
+    course, _, _, _, _ = hostile
+    assert (course / "feedback" / "cell_ignores_interrupts" / ASSIGNMENT / "GAN.html").exists()
