@@ -22,7 +22,7 @@ import torch.nn as nn
 
 from checks.reference import (CheckFailure, NetworkCrashed, describe_error, load_fixed_weights, param_layers,
                               signature, trace)
-from checks.specs import CLASSIC_BATCH, OPTIMIZER_STEPS, optimizer_test_model
+from checks.specs import CLASSIC_BATCH, OPTIMIZER_STEPS, optimizer_steps, optimizer_test_model
 from checks.verdict import fill
 from gan_assignment.utils import accepts, call_classic
 
@@ -474,13 +474,8 @@ def check_get_optimizer(impl, ref, task):
     # What counts is what it does: the same steps from the same weights and gradients as the reference's.
     model = optimizer_test_model(ref.weights_seed)
     optimizer = getattr(impl, name)(model, **dict(task.spec.kwargs))
-    for gradients in ref.tensor(f"{key}_step_gradients")[:OPTIMIZER_STEPS]:
-        offset = 0
-        for p in model.parameters():
-            p.grad = gradients[offset:offset + p.numel()].reshape(p.shape).clone()
-            offset += p.numel()
-        optimizer.step()
-    ref.expect(f"{key}_step", torch.cat([p.detach().reshape(-1) for p in model.parameters()]),
+    weights = optimizer_steps(model, optimizer, ref.tensor(f"{key}_step_gradients")[:OPTIMIZER_STEPS])
+    ref.expect(f"{key}_step", weights,
                f"after {OPTIMIZER_STEPS} steps of {name}'s optimizer, the weights differ from the reference's "
                "(relative error {error:.1e}): check the optimizer's settings against the docstring")
 

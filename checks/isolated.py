@@ -236,7 +236,7 @@ class _WorkerRun:
                         step_end = min(deadline, time.monotonic() + self.time_limit + SLACK)
                         continue
                     key = (message.get("name"), message.get("label"))
-                    if key != expected[0]:
+                    if not expected or key != expected[0]:
                         continue    # only the report the worker owes next counts
                     raw[key] = self._raw(message)
                     expected.pop(0)
@@ -266,6 +266,9 @@ class _WorkerRun:
                     key=str(meta["key"]), arrays=got, kind=str(meta["kind"]), message=_text(meta.get("message", "")),
                     rows=rows, hint=tuple(h for h in meta.get("hint", []) if isinstance(h, (str, int, float))),
                     advice=_text(meta["advice"]) if meta.get("advice") else None, block=int(meta.get("block", 0))))
+        except FileNotFoundError:
+            return Raw(FAIL, "the grading worker reported a pass without the values behind it (a report forged "
+                             "by code in the submission?)")
         except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as e:
             return Raw(FAIL, f"the grading worker's values could not be read ({type(e).__name__})")
         return raw
@@ -286,7 +289,7 @@ def _parse(line):
 def _load_arrays(path):
     """The arrays of an .npz the worker wrote: plain arrays only, and not more than ARRAYS_CAP unpacked."""
     if not path.is_file() or path.is_symlink():
-        raise OSError(f"{path.name} is missing")
+        raise FileNotFoundError(path.name)
     with zipfile.ZipFile(path) as archive:
         if sum(info.file_size for info in archive.infolist()) > ARRAYS_CAP:
             raise ValueError("too large")

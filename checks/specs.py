@@ -224,14 +224,19 @@ class Optimizer:
         size = sum(p.numel() for p in model.parameters())
         gradients = torch.randn(OPTIMIZER_STEPS, size, generator=gen, dtype=torch.float64)
         optimizer = getattr(solution.module, self.function or key)(model, **dict(self.kwargs))
-        for step in gradients:
-            offset = 0
-            for p in model.parameters():
-                p.grad = step[offset:offset + p.numel()].reshape(p.shape).clone()
-                offset += p.numel()
-            optimizer.step()
-        weights = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+        weights = optimizer_steps(model, optimizer, gradients)
         return {f"{key}_step_gradients": gradients.numpy(), f"{key}_step": weights.numpy()}
+
+
+def optimizer_steps(model, optimizer, gradients):
+    """Step `optimizer` once per row of `gradients` (all of the model's gradients, flat); the weights after."""
+    for step in gradients:
+        offset = 0
+        for p in model.parameters():
+            p.grad = step[offset:offset + p.numel()].reshape(p.shape).clone()
+            offset += p.numel()
+        optimizer.step()
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
 def optimizer_test_model(weights_seed):

@@ -138,6 +138,10 @@ while True:
     pass'''
 
 
+_LS_D = "    return 0.5 * ((scores_real - 1) ** 2)"    # the first line of the solutions' LSGAN losses
+_LS_G = "    return 0.5 * ((scores_fake - 1) ** 2)"
+
+
 def _break(function, old, new):
     return lambda stub: edit_function(SOLUTION, function, old, new)
 
@@ -149,10 +153,10 @@ def _break(function, old, new):
 #   ungradable: words of the reason it cannot be graded.
 CASES = {
     # a verdict forged from inside the student's process, with untouched stubs
-    "forged_report_lines": dict(module=lambda stub: stub + _FORGE_LINES, points=TABLE,
-                                problems=["not implemented: sample_noise"]),
+    # (a forged report may take the place of the worker's own: the verdict is the same, the reason less precise)
+    "forged_report_lines": dict(module=lambda stub: stub + _FORGE_LINES, points=TABLE, problems=["sample_noise"]),
     "report_writer_from_frame": dict(module=lambda stub: stub + _FRAME_WRITER, points=TABLE,
-                                     problems=["not implemented: sample_noise"]),
+                                     problems=["sample_noise"]),
     "checks_code_swapped": dict(module=lambda stub: stub + _CODE_SWAP, points=TABLE,
                                 problems=["did not get as far as comparing"]),
     "builtins_patched": dict(module=lambda stub: stub + _BUILTIN_PATCH, points=TABLE, problems=["sample_noise"]),
@@ -178,28 +182,27 @@ CASES = {
     "sys_exit_in_one_function": dict(module=_break("get_optimizer", "    return torch.optim.Adam(",
                                                    "    import sys\n    sys.exit(1)\n    return torch.optim.Adam("),
                                      points=SOLVED - POINTS["get_optimizer"], problems=["sys.exit"]),
-    "os_exit_in_one_function": dict(module=_break("ls_generator_loss", "    loss = ",
-                                                  "    import os\n    os._exit(3)\n    loss = "),
+    "os_exit_in_one_function": dict(module=_break("ls_generator_loss", _LS_G, "    import os\n    os._exit(3)\n" + _LS_G),
                                     points=SOLVED - POINTS["ls_generator_loss"], problems=["exited with status 3"]),
-    "endless_loop_in_one_function": dict(module=_break("ls_discriminator_loss", "    loss = ",
-                                                       "    while True:\n        pass\n    loss = "),
+    "endless_loop_in_one_function": dict(module=_break("ls_discriminator_loss", _LS_D,
+                                                       "    while True:\n        pass\n" + _LS_D),
                                          points=SOLVED - POINTS["ls_discriminator_loss"],
                                          problems=["did not finish within"]),
     "cell_ignores_interrupts": dict(module=lambda stub: SOLUTION, cell=_SIGINT_CELL, points=SOLVED,
-                                    problems=["the notebook run for the feedback did not finish"]),
+                                    problems=["the notebook run for the feedback"]),
     # resources
     "floods_output_in_one_function": dict(
         module=_break("generator", "    return nn.Sequential(", "    while True:\n        print('x' * 100000)\n"
                       "    return nn.Sequential("),
-        points=SOLVED - POINTS["generator"], problems=["size limit"]),
+        points=SOLVED - POINTS["generator"], problems=["File too large"]),
     "memory_hog_in_one_function": dict(
         module=_break("discriminator", "    return nn.Sequential(",
                       "    hog = torch.ones(40 * 2 ** 30, dtype=torch.uint8)\n    return nn.Sequential("),
         points=SOLVED - POINTS["discriminator"], problems=["fail: discriminator"]),
     "fork_bomb_in_one_function": dict(
-        module=_break("ls_discriminator_loss", "    loss = ",
+        module=_break("ls_discriminator_loss", _LS_D,
                       "    import os, time\n    while True:\n        try:\n            os.fork()\n"
-                      "        except OSError:\n            time.sleep(0.5)\n    loss = "),
+                      "        except OSError:\n            time.sleep(0.5)\n" + _LS_D),
         points=SOLVED - POINTS["ls_discriminator_loss"], problems=["ls_discriminator_loss"]),
 }
 

@@ -351,8 +351,13 @@ def run_notebook(course, sub, template, scratch_root, settings):
 
 
 def _last_error(log):
-    lines = log.read_bytes()[-20000:].decode("utf-8", "replace").splitlines()
-    return next((line.strip()[:200] for line in reversed(lines) if "Error" in line or "ERROR" in line), "?")
+    """The most telling line of nbgrader's log: a timeout or a dead kernel if there was one, else the last error."""
+    lines = [line.strip() for line in log.read_bytes()[-50000:].decode("utf-8", "replace").splitlines()]
+    for words in (("Timeout", "timed out"), ("Kernel died", "DeadKernel"), ("Error", "ERROR")):
+        found = [line for line in lines if any(w in line for w in words) and "Please see" not in line]
+        if found:
+            return found[-1][:200]
+    return "?"
 
 
 def _notebook_scores(db, lab, student):
