@@ -46,8 +46,9 @@ TIME_LIMIT = 30     # seconds for one function (its visible and hidden checks): 
 IMPORT_LIMIT = 60   # seconds to start a worker and import the student's file
 SLACK = 10          # seconds the worker's own alarm gets before this process kills it
 OUTPUT_CAP = 32 * 2 ** 20      # bytes of report read from one worker
-ARRAYS_CAP = 2 * 2 ** 30       # bytes of arrays (unpacked) accepted from one check
-MESSAGE_CAP = 4000             # characters of one message or note
+ARRAYS_CAP = 256 * 2 ** 20     # bytes of arrays (unpacked) accepted from one check: a correct one sends < 20 MB
+SUBMISSION_ARRAYS_CAP = 1024 * 2 ** 20   # the same for a whole submission, restarted workers included
+MESSAGE_CAP = 4000             # characters of one message or note (as read; checks/verdict.py caps what it fills)
 
 
 @dataclass
@@ -133,7 +134,7 @@ class _WorkerRun:
     def __init__(self, work, lab, labels, time_limit, sandbox, kit, import_limit):
         self.work, self.lab, self.labels, self.time_limit = work, lab, labels, time_limit
         self.sandbox, self.kit, self.import_limit = sandbox, kit, import_limit
-        self.error, self.limits = None, []
+        self.error, self.limits, self.loaded = None, [], 0
         self.budget = 2 * import_limit + time_limit * len(lab.functions)
 
     def collect(self):
@@ -252,14 +253,20 @@ class _WorkerRun:
         from checks.reference import Expectation
         from checks.runner import FAIL
 
-        status = str(message.get("status", FAIL))
-        raw = Raw(status, _text(message.get("message", "")), [_text(n) for n in list(message.get("notes", []))[:20]],
-                  float(message.get("seconds", 0.0) or 0.0))
+        try:
+            status = str(message.get("status", FAIL))
+            notes = message.get("notes", [])
+            raw = Raw(status, _text(message.get("message", "")),
+                      [_text(n) for n in (notes if isinstance(notes, list) else [])[:20]],
+                      float(message.get("seconds", 0.0) or 0.0))
+        except (TypeError, ValueError):
+            return Raw(FAIL, "the grading worker's report could not be read")
         if status != "PASS":
             return raw
         try:
-            arrays = _load_arrays(self.work / "out" / f"{message['name']}.{message['label']}.npz")
-            for i, meta in enumerate(list(message.get("expectations", []))[:100_000]):
+            metas = list(message.get("expectations", []))[:10_000]
+            arrays = self._load_arrays(self.work / "out" / f"{message['name']}.{message['label']}.npz", len(metas))
+            for i, meta in enumerate(metas):
                 got = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.split(".", 1)[0] == str(i)}
                 rows = got.pop("__rows__", None)
                 raw.expectations.append(Expectation(
@@ -269,9 +276,24 @@ class _WorkerRun:
         except FileNotFoundError:
             return Raw(FAIL, "the grading worker reported a pass without the values behind it (a report forged "
                              "by code in the submission?)")
-        except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as e:
-            return Raw(FAIL, f"the grading worker's values could not be read ({type(e).__name__})")
+        except (OSError, KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as e:
+            return Raw(FAIL, f"the grading worker's values could not be read ({type(e).__name__}: {str(e)[:200]})")
         return raw
+
+    def _load_arrays(self, path, count):
+        """The arrays of an .npz the worker wrote: plain arrays of the `count` expectations only, within
+        ARRAYS_CAP for this check and SUBMISSION_ARRAYS_CAP for the whole submission (restarts included)."""
+        if not path.is_file() or path.is_symlink():
+            raise FileNotFoundError(path.name)
+        wanted = lambda name: name.split(".", 1)[0] in {str(i) for i in range(count)}   # noqa: E731
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist() if wanted(info.filename[:-len(".npy")]))
+        self.loaded += size
+        if size > ARRAYS_CAP or self.loaded > SUBMISSION_ARRAYS_CAP:
+            self.limits.append("size of the values returned")
+            raise ValueError(f"the values returned are too large ({size >> 20} MB)")
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files if wanted(k)}
 
 
 def _text(value):
@@ -281,20 +303,9 @@ def _text(value):
 def _parse(line):
     try:
         message = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+    except Exception:  # noqa: BLE001 - ValueError, UnicodeDecodeError, RecursionError: a line to ignore
         return None
     return message if isinstance(message, dict) else None
-
-
-def _load_arrays(path):
-    """The arrays of an .npz the worker wrote: plain arrays only, and not more than ARRAYS_CAP unpacked."""
-    if not path.is_file() or path.is_symlink():
-        raise FileNotFoundError(path.name)
-    with zipfile.ZipFile(path) as archive:
-        if sum(info.file_size for info in archive.infolist()) > ARRAYS_CAP:
-            raise ValueError("too large")
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
 
 
 def _death(code, ready, name):

@@ -24,6 +24,7 @@ from checks.reference import is_answer
 
 PASS, FAIL = "PASS", "FAIL"
 TOLERANCES = {"close": 1e-5, "value": 1e-5, "stable": 1e-6}   # comparisons with a reference answer
+MESSAGE_CAP = 4000       # characters of a filled-in message
 
 
 def relative_difference(got, expected):
@@ -54,21 +55,23 @@ def fill(template, **values):
     """
     out = []
     try:
-        parsed = list(string.Formatter().parse(str(template)))
+        parsed = list(string.Formatter().parse(str(template)[:MESSAGE_CAP]))
     except ValueError:
-        return str(template)
+        return str(template)[:MESSAGE_CAP]
     for text, name, spec, conversion in parsed:
         out.append(text)
         if name is None:
             continue
-        if name in values and not conversion and "{" not in (spec or ""):
+        # Only short format specs (".1e", ".6g"): a width of 10**9 would be a 1 GB string.
+        if name in values and not conversion and len(spec or "") <= 6 and not any(c.isdigit() for c in
+                                                                                  (spec or "").split(".")[0]):
             try:
                 out.append(format(values[name], spec or ""))
                 continue
             except (ValueError, TypeError):
                 pass
         out.append("{" + name + (f":{spec}" if spec else "") + "}")
-    return "".join(out)
+    return "".join(out)[:MESSAGE_CAP]
 
 
 def judge_one(expectation, ref):
@@ -80,9 +83,12 @@ def judge_one(expectation, ref):
         return f"the grading worker reported an unknown comparison {e.kind!r} for {e.key}"
     tolerance = TOLERANCES[e.kind]
     expected = np.asarray(ref[e.key], dtype=np.float64)
+    got = np.asarray(e.arrays.get("got", np.array(np.nan)))
+    if got.dtype.kind not in "biuf" or (e.rows is not None and (expected.ndim == 0 or _index(e.rows) is None)):
+        return f"{e.key}: the grading worker returned something that is not numbers"
+    got = got.astype(np.float64)
     if e.rows is not None:
-        expected = expected[np.asarray(e.rows, dtype=np.int64) % max(len(expected), 1)]
-    got = np.asarray(e.arrays.get("got", np.array(np.nan)), dtype=np.float64)
+        expected = expected[_index(e.rows) % max(len(expected), 1)]
     value = float(got.reshape(-1)[0]) if got.size == 1 else math.nan
     if e.kind == "close":
         if got.size != expected.size:
@@ -98,8 +104,17 @@ def judge_one(expectation, ref):
         return None
     hint = ""
     if e.hint and e.hint[0] in _hints() and e.kind != "close":
-        hint = _hints()[e.hint[0]](value, expected, ref, e.key, *e.hint[1:])
+        try:
+            hint = _hints()[e.hint[0]](value, expected, ref, e.key, *e.hint[1:])
+        except Exception:  # noqa: BLE001 - hint arguments come from the worker: a bad one costs the hint only
+            hint = ""
     return fill(e.message, error=error, value=value, expected=expected, hint=hint, key=e.key)
+
+
+def _index(rows):
+    """`rows` as an integer index array, or None if it is not one."""
+    rows = np.asarray(rows)
+    return rows.astype(np.int64).reshape(-1) if rows.dtype.kind in "iu" else None
 
 
 def _valid(expectation, ref, required):
@@ -116,16 +131,26 @@ def _covers(expectation, ref):
     e = expectation
     if e.rows is None or e.kind in _judges():
         return True
-    size = len(np.asarray(ref[e.key]).reshape(-1)) if np.asarray(ref[e.key]).ndim == 0 else len(ref[e.key])
-    return set(int(r) % max(size, 1) for r in np.asarray(e.rows).reshape(-1)) >= set(range(size))
+    if np.ndim(ref[e.key]) == 0 or _index(e.rows) is None:
+        return False
+    size = len(ref[e.key])
+    return set((_index(e.rows) % max(size, 1)).tolist()) >= set(range(size))
 
 
 def decide(task, status, message, notes, expectations, ref):
     """The grader's verdict on one task from the worker's report: (status, message, notes).
 
     `status`, `message`, `notes`: what the worker's check said; `expectations`: what it
-    recorded. The worker can only make its verdict worse, never better.
+    recorded. The worker can only make its verdict worse, never better; values the
+    grader cannot use fail this task alone.
     """
+    try:
+        return _decide(task, status, message, notes, expectations, ref)
+    except Exception as e:  # noqa: BLE001 - whatever the worker's values make go wrong here
+        return FAIL, f"grading refused the values the worker reported ({type(e).__name__})", []
+
+
+def _decide(task, status, message, notes, expectations, ref):
     if status != PASS:
         return status, message, []
     required = task.spec.required(task.name) if task.spec is not None else []

@@ -82,6 +82,60 @@ _b.NotImplementedError = _Never                # a stub's raise is no longer "no
 _t.equal = lambda a, b: False
 '''
 
+# --- values and reports built to crash or exhaust the grader's own process (found by a red-team pass)
+
+_NOT_NUMBERS = '''
+import numpy as _np
+import checks.reference as _r
+_record = _r.BlindReference._record
+def _text_instead(self, e):
+    e.arrays = {"got": _np.array("not a number")}
+    e.rows = None if e.rows is None else _np.array(["x"] * len(e.rows))
+    _record(self, e)
+_r.BlindReference._record = _text_instead
+def bce_loss(input, target):
+    return (input * 0).sum()
+'''
+
+_HINT_AND_WIDTH = '''
+import checks.reference as _r
+_record = _r.BlindReference._record
+def _bombs(self, e):
+    e.hint = ("loss",)                            # a hint called with the wrong arguments
+    e.message = "{error:100000000}{value:>999999999}"   # a 1 GB message from a 40-character template
+    _record(self, e)
+_r.BlindReference._record = _bombs
+def bce_loss(input, target):
+    return (input * 0).sum() + 1.0
+'''
+
+_DEEP_JSON = '''
+import os as _os, sys as _sys
+_os.write(int(_sys.argv[5]), b"[" * 100000 + b"\\n")   # json.loads raises RecursionError on it
+'''
+
+_WRONG_TYPES = '''
+import os as _os, sys as _sys, json as _json
+_line = {"name": _sys.argv[6], "label": "visible", "status": "PASS", "seconds": "soon", "notes": 7,
+         "expectations": "none"}
+_os.write(int(_sys.argv[5]), (_json.dumps({"ready": True}) + "\\n" + _json.dumps(_line) + "\\n").encode())
+_os._exit(0)
+'''
+
+_ARCHIVE_BOMB = '''
+import os as _os, sys as _sys, json as _json
+import numpy as _np
+_fd, _work, _name = int(_sys.argv[5]), _sys.argv[1], _sys.argv[6]
+if _name == "sample_noise":                       # the first worker only: a few MB that unpack to 300 MB
+    _lines = [_json.dumps({"ready": True})]
+    for _label in _sys.argv[3].split(","):
+        _np.savez_compressed(f"{_work}/out/{_name}.{_label}.npz", **{"0.got": _np.zeros(300 * 2 ** 20, _np.uint8)})
+        _lines.append(_json.dumps({"name": _name, "label": _label, "status": "PASS", "message": "", "notes": [],
+                                   "seconds": 0, "expectations": [{"key": "sample_noise_draws", "kind": "noise"}]}))
+    _os.write(_fd, ("\\n".join(_lines) + "\\n").encode())
+    _os._exit(0)
+'''
+
 # --- reaching outside the submission --------------------------------------------------------------
 
 _VANDAL = f'''
@@ -160,6 +214,17 @@ CASES = {
     "checks_code_swapped": dict(module=lambda stub: stub + _CODE_SWAP, points=TABLE,
                                 problems=["did not get as far as comparing"]),
     "builtins_patched": dict(module=lambda stub: stub + _BUILTIN_PATCH, points=TABLE, problems=["sample_noise"]),
+    # values and reports that would crash or exhaust the grader's process: each fails its own functions only
+    "values_not_numbers": dict(module=lambda stub: stub + _NOT_NUMBERS, points=TABLE,
+                               problems=["not numbers"]),
+    "hint_and_width_bombs": dict(module=lambda stub: stub + _HINT_AND_WIDTH, points=TABLE,
+                                 problems=["{error:100000000}{value:>999999999}"]),
+    "deep_json_on_report_pipe": dict(module=lambda stub: stub + _DEEP_JSON, points=TABLE,
+                                     problems=["not implemented: sample_noise"]),
+    "report_fields_of_wrong_types": dict(module=lambda stub: stub + _WRONG_TYPES, points=TABLE,
+                                         problems=["could not be read"]),
+    "values_archive_bomb": dict(module=lambda stub: stub + _ARCHIVE_BOMB, points=TABLE,
+                                problems=["size of the values returned"]),
     # global state is graded on its effects, never called tampering
     "default_dtype_float64": dict(module=lambda stub: SOLUTION + "\ntorch.set_default_dtype(torch.float64)\n",
                                   points=SOLVED, problems=[]),

@@ -4,6 +4,7 @@ reaches no kernel and no feedback page."""
 
 import csv
 import os
+import sys
 
 import pytest
 
@@ -22,13 +23,14 @@ GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=120, limits=Li
 
 
 def _survivors():
-    """Processes still carrying the hostile marker."""
+    """Processes of this Python still carrying the hostile marker (another checkout's test run is not ours)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if MARKER.encode() in f.read():
-                    found.append(pid)
+                command = f.read()
+            if MARKER.encode() in command and command.startswith(sys.executable.encode()):
+                found.append(pid)
         except OSError:
             pass
     return found
@@ -102,3 +104,19 @@ def test_the_hidden_reference_reaches_no_kernel_and_no_feedback(hostile):
 def test_a_cell_that_ignores_interrupts_still_leaves_feedback(hostile):
     course, _, _, _, _ = hostile
     assert (course / "feedback" / "cell_ignores_interrupts" / ASSIGNMENT / "GAN.html").exists()
+
+
+def test_a_gradebook_with_views_or_triggers_is_not_read(tmp_path):
+    """The sandboxed notebook run leaves a scratch gradebook; a view or trigger in it could run without end."""
+    import sqlite3
+
+    from tools.autograde import _plain_tables
+
+    plain, trapped = tmp_path / "plain.db", tmp_path / "trapped.db"
+    for path in (plain, trapped):
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE grade (id INTEGER, auto_score REAL)")
+    with sqlite3.connect(trapped) as db:
+        db.execute("CREATE VIEW forever AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                   "SELECT i FROM n")
+    assert _plain_tables(plain) and not _plain_tables(trapped)

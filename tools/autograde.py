@@ -360,6 +360,20 @@ def _last_error(log):
     return "?"
 
 
+def _plain_tables(db):
+    """True when the database the sandbox wrote holds tables and indexes only: no view or trigger that could
+    run endlessly (or do anything) when the grader reads it."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as connection:
+            connection.set_progress_handler(lambda: 1, 10_000_000)   # stop any statement that runs too long
+            kinds = {kind for (kind,) in connection.execute("SELECT type FROM sqlite_master")}
+    except sqlite3.Error:
+        return False
+    return kinds <= {"table", "index"}
+
+
 def _notebook_scores(db, lab, student):
     """{task: points} the notebook's own test cells scored in the scratch gradebook (untrusted: compared only)."""
     import warnings
@@ -367,6 +381,8 @@ def _notebook_scores(db, lab, student):
     from nbgrader.api import Gradebook
 
     scores = {}
+    if not _plain_tables(db):
+        return None
     try:
         with warnings.catch_warnings(), Gradebook(f"sqlite:///{db}") as gb:
             warnings.simplefilter("ignore")
@@ -568,11 +584,14 @@ def autograde(course, workers=1, settings=None, labs=None):
         scratch.mkdir()
 
         def grade_one(pair):
-            sub = prepare(course, pair[0], pair[1], staging, settings)
-            if not sub.ungradable:
-                begun = time.perf_counter()
-                run_notebook(course, sub, template, scratch, settings)
-                sub.seconds += time.perf_counter() - begun
+            try:
+                sub = prepare(course, pair[0], pair[1], staging, settings)
+                if not sub.ungradable:
+                    begun = time.perf_counter()
+                    run_notebook(course, sub, template, scratch, settings)
+                    sub.seconds += time.perf_counter() - begun
+            except Exception as e:  # noqa: BLE001 - one odd submission never stops the run for the others
+                sub = Submission(pair[0], pair[1], ungradable=f"grading failed: {type(e).__name__}: {str(e)[:200]}")
             return sub
 
         with ThreadPoolExecutor(max(1, workers)) as pool:
