@@ -46,17 +46,14 @@ def check_sample_noise(impl, ref, task):
 
     takes_seed = accepts(impl.sample_noise, "seed")
     draws = {"noise": impl.sample_noise(256, 1000), "takes_seed": takes_seed}
-    for label, seed in (("seed1", 1), ("seed1_again", 1), ("seed0", 0), ("seed0_again", 0), ("seed2", 2)):
+    for label, seed in SEED_DRAWS:
         draws[label] = call_classic(impl.sample_noise, 4, 6, seed=seed)
     draws["unseeded"], draws["unseeded_again"] = impl.sample_noise(4, 6), impl.sample_noise(4, 6)
     for label, value in draws.items():
         if label != "takes_seed":
             _expect_tensor(value, f"sample_noise ({label})")
     ref.expect("sample_noise_draws", draws, "", kind="noise")
-    if takes_seed:
-        return []
-    return [f"sample_noise takes no seed argument (the 2017-2019 signature): it was checked after "
-            "torch.manual_seed(seed) instead"]
+    return [] if takes_seed else [_seedless_note("sample_noise")]
 
 
 def judge_noise(draws):
@@ -92,14 +89,7 @@ def _judge_noise(draws):
         _fail("values are not uniform over [-1, 1]: the share of values in each tenth of the interval "
               f"ranges from {float(shares.min()):.1%} to {float(shares.max()):.1%} (uniform gives 10% each)")
 
-    takes_seed = bool(draws["takes_seed"])
-    fix = _seed_fix(takes_seed)
-    for seed in (1, 0):
-        if not torch.equal(draws[f"seed{seed}"], draws[f"seed{seed}_again"]):
-            _fail(f"sample_noise(4, 6, seed=...) is not reproducible: seed={seed} twice gave different results. "
-                  f"{fix}" + (_SEED_ZERO if seed == 0 and takes_seed else ""))
-    if torch.equal(draws["seed1"], draws["seed2"]):
-        _fail("sample_noise(4, 6, seed=...) gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
+    _judge_seeds(lambda label: draws[label], "sample_noise(4, 6, seed=...)", bool(draws["takes_seed"]))
     if torch.equal(draws["unseeded"], draws["unseeded_again"]):
         _fail("two calls without a seed returned the same noise: only call torch.manual_seed when seed is not None")
 
@@ -118,7 +108,7 @@ def check_network(impl, ref, task):
     is compared: that says *where* a network differs. Flat image batches and
     batch sizes a network was not built for are advice, never a failure.
     """
-    name, net = task.name, task.spec
+    net = task.spec
     small, classic = ref.batch, CLASSIC_BATCH
     takes_batch = net.batch_size_arg and accepts(getattr(impl, net.function), "batch_size")
     built = {}
@@ -458,7 +448,7 @@ def loss_hint(value, expected, ref, key, hint, batch):
 def check_get_optimizer(impl, ref, task):
     key = task.name
     name = task.spec.function or key
-    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model = optimizer_test_model(ref.weights_seed)
     optimizer = getattr(impl, name)(model, **dict(task.spec.kwargs))
     expected_class = str(ref[f"{key}_class"])
     if type(optimizer).__name__ != expected_class or not isinstance(optimizer, torch.optim.Optimizer):
@@ -472,8 +462,6 @@ def check_get_optimizer(impl, ref, task):
             _fail("the optimizer has maximize=True: it would climb the loss instead of descending it")
         _expect_settings(ref, key, group)
     # What counts is what it does: the same steps from the same weights and gradients as the reference's.
-    model = optimizer_test_model(ref.weights_seed)
-    optimizer = getattr(impl, name)(model, **dict(task.spec.kwargs))
     weights = optimizer_steps(model, optimizer, ref.tensor(f"{key}_step_gradients")[:OPTIMIZER_STEPS])
     ref.expect(f"{key}_step", weights,
                f"after {OPTIMIZER_STEPS} steps of {name}'s optimizer, the weights differ from the reference's "
@@ -502,15 +490,6 @@ def _expect_tensor(value, name):
         _fail(f"{name} must return a torch.Tensor, got {type(value).__name__}")
 
 
-_SEED_ZERO = ". Note that seed=0 is a seed: test `seed is not None`, not `if seed`"
-
-
-def _seed_fix(takes_seed):
-    return ("Call torch.manual_seed(seed) first when seed is not None" if takes_seed else
-            "draw every random number from torch (torch.rand, nn layers), which torch.manual_seed controls, "
-            "not from numpy or Python's random")
-
-
 def _expect_seed_works(draw, call, function):
     """The same seed gives the same result, another seed another one; returns a note for a seed-less signature.
 
@@ -518,15 +497,31 @@ def _expect_seed_works(draw, call, function):
     torch.manual_seed(seed): this still proves it draws from torch's generator.
     """
     takes_seed = accepts(function, "seed")
-    fix = _seed_fix(takes_seed)
-    for seed in (1, 0):   # 0 is a seed too: `if seed:` skips it, `if seed is not None:` does not
-        first, again = draw(seed), draw(seed)
-        if not torch.equal(first, again):
+    draws = {}
+    for label, seed in SEED_DRAWS:
+        draws[label] = draw(seed)
+    _judge_seeds(draws.__getitem__, call, takes_seed)
+    return [] if takes_seed else [_seedless_note(function.__name__)]
+
+
+# The draws a seed check makes, in order: each seed twice (0 is a seed too: `if seed:` skips it), and another.
+SEED_DRAWS = (("seed1", 1), ("seed1_again", 1), ("seed0", 0), ("seed0_again", 0), ("seed2", 2))
+
+
+def _judge_seeds(drawn, call, takes_seed):
+    """Fail unless the SEED_DRAWS (`drawn(label)`) repeat for the same seed and differ between seeds."""
+    fix = ("Call torch.manual_seed(seed) first when seed is not None" if takes_seed else
+           "draw every random number from torch (torch.rand, nn layers), which torch.manual_seed controls, "
+           "not from numpy or Python's random")
+    for seed in (1, 0):
+        if not torch.equal(drawn(f"seed{seed}"), drawn(f"seed{seed}_again")):
             _fail(f"{call} is not reproducible: seed={seed} twice gave different results. {fix}"
-                  + (_SEED_ZERO if seed == 0 and takes_seed else ""))
-    if torch.equal(draw(1), draw(2)):
+                  + (". Note that seed=0 is a seed: test `seed is not None`, not `if seed`"
+                     if seed == 0 and takes_seed else ""))
+    if torch.equal(drawn("seed1"), drawn("seed2")):
         _fail(f"{call} gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
-    if takes_seed:
-        return []
-    return [f"{function.__name__} takes no seed argument (the 2017-2019 signature): it was checked after "
-            "torch.manual_seed(seed) instead"]
+
+
+def _seedless_note(name):
+    return (f"{name} takes no seed argument (the 2017-2019 signature): it was checked after "
+            "torch.manual_seed(seed) instead")

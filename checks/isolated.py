@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from checks.sandbox import start, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 TIME_LIMIT = 30     # seconds for one function (its visible and hidden checks): ~10 x a correct one's
 IMPORT_LIMIT = 60   # seconds to start a worker and import the student's file
@@ -95,14 +97,14 @@ def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None, lab=None, 
 
 def _decide(lab, refs, raw):
     """Every function's verdict on every reference, decided here from the worker's raw reports."""
-    from checks.runner import FAIL, explain_dependencies
+    from checks.runner import explain_dependencies
     from checks.verdict import decide
 
     report = {}
     for label, ref in refs.items():
         results = {}
         for name in lab.functions:
-            r = raw.get((name, label)) or Raw(FAIL, "no report from the grading worker")
+            r = raw[(name, label)]   # collect() fills in every function, reported or not
             status, message, notes = decide(lab.task(name), r.status, r.message, r.notes, r.expectations, ref)
             results[name] = {"name": name, "status": status, "message": message, "seconds": r.seconds,
                              "notes": notes}
@@ -168,28 +170,23 @@ class _WorkerRun:
             for label in self.labels:
                 raw.setdefault((name, label), Raw(FAIL, reason))
 
-    def _command(self, names, fd):
+    def _start(self, names, fd):
+        """A worker over `names`, reporting on the file descriptor `fd`."""
         per_check = max(1, self.time_limit // max(len(self.labels), 1))
         argv = [sys.executable, "-m", "checks.isolated", str(self.work), self.lab.name, ",".join(self.labels),
                 str(per_check), str(fd), *names]
-        if self.sandbox is None:
-            return argv, {**_plain_env(), "PYTHONPATH": str(self.kit)}
-        sandbox = dataclasses.replace(self.sandbox, read_only=[*self.sandbox.read_only, self.kit],
-                                      writable=self.work, cwd=self.work,
-                                      env={**self.sandbox.env, "PYTHONPATH": str(self.kit)})
-        sandbox.prepare()
-        return sandbox.command(argv), None
+        sandbox = self.sandbox and dataclasses.replace(
+            self.sandbox, read_only=[*self.sandbox.read_only, self.kit], writable=self.work, cwd=self.work,
+            env={**self.sandbox.env, "PYTHONPATH": str(self.kit)})
+        with open(self.work / "out" / "worker.log", "ab") as log:
+            return start(sandbox, argv, {**_plain_env(), "PYTHONPATH": str(self.kit)}, stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=subprocess.STDOUT, pass_fds=(fd,), cwd=self.work)
 
     def _one_worker(self, names, raw, deadline):
         """Run one worker over `names`; returns (names reported, None or where it stopped:
         "import" or the function it was checking)."""
         read_fd, write_fd = os.pipe()
-        command, env = self._command(names, write_fd)
-        limits = self.sandbox.limits.apply if self.sandbox is not None else None
-        with open(self.work / "out" / "worker.log", "ab") as log:
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    pass_fds=(write_fd,), cwd=self.work, env=env, start_new_session=True,
-                                    preexec_fn=limits)
+        proc = self._start(names, write_fd)
         os.close(write_fd)
         expected = [(n, label) for n in names for label in self.labels]
         done, ready, buffer, total = set(), False, b"", 0
@@ -246,7 +243,7 @@ class _WorkerRun:
                         step_end = min(deadline, time.monotonic() + self.time_limit + SLACK)
         finally:
             os.close(read_fd)
-            _kill(proc)
+            stop(proc)
         return done, stopped
 
     def _raw(self, message):
@@ -321,18 +318,6 @@ def _death(code, ready, name):
         reason = f"it exited with status {code} (sys.exit or os._exit in your code?)"
     where = f"while checking {name}" if name else "while importing your file"
     return f"the grading process ended {where}: {reason}"
-
-
-def _kill(proc):
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _plain_env():

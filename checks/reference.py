@@ -18,7 +18,7 @@
 import re
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +69,6 @@ class Expectation:
     hint: tuple = ()
     advice: str = None
     block: int = 0
-    tolerance: float = 1e-5
 
 
 class ReferenceAnswers:
@@ -116,14 +115,14 @@ class ReferenceAnswers:
         finally:
             self._context = saved
 
-    def expect(self, key, got, message, kind="close", rows=None, hint=(), tolerance=1e-5):
+    def expect(self, key, got, message, kind="close", rows=None, hint=()):
         """Compare the student's `got` (a tensor, array or number) with the answer `key`; raise CheckFailure
         with `message` filled in if it differs (see Expectation)."""
         arrays = got if isinstance(got, dict) else {"got": got}
         arrays = {k: _plain(v) for k, v in arrays.items()}
         expectation = Expectation(key, arrays, kind, message + self._context["suffix"],
                                   None if rows is None else np.asarray(rows), tuple(hint),
-                                  self._context["advice"], self._context["block"], tolerance)
+                                  self._context["advice"], self._context["block"])
         self._record(expectation)
 
     def _record(self, expectation):

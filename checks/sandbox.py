@@ -20,6 +20,8 @@ import itertools
 import os
 import resource
 import shutil
+import signal
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +72,6 @@ def _own_processes():
 
 def available():
     """True when bubblewrap can make a sandbox here (installed, and user namespaces allowed where needed)."""
-    import subprocess
-
     if sys.platform != "linux" or not shutil.which("bwrap"):
         return False
     probe = Sandbox(read_only=[], writable=None).command(["/bin/true"])
@@ -132,6 +132,29 @@ class Sandbox:
                 self.prepare()
             cmd += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs"]
         return cmd + [str(a) for a in argv]
+
+
+def start(sandbox, argv, env=None, **popen):
+    """Start `argv` in its own process group: in `sandbox` (prepared, under its limits), or, with None,
+    as a plain child process with `env`. `popen`: more subprocess.Popen arguments (cwd, stdout, ...)."""
+    if sandbox is None:
+        return subprocess.Popen(argv, env=env, start_new_session=True, **popen)
+    sandbox.prepare()
+    return subprocess.Popen(sandbox.command(argv), start_new_session=True, preexec_fn=sandbox.limits.apply,
+                            **popen)
+
+
+def stop(proc):
+    """Kill a process started by start() with its whole process group (a sandbox's tree dies with it)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _parents(path, made):

@@ -195,7 +195,8 @@ class Loss:
 
 @dataclass(frozen=True)
 class Optimizer:
-    """An optimiser factory, called on a small model (kwargs: e.g. kind="adam"); its settings are the answer."""
+    """An optimiser factory, called on a small model (kwargs: e.g. kind="adam"); its settings and the
+    weights after OPTIMIZER_STEPS of its steps are the answers."""
     kwargs: tuple = ()
     function: str = None    # the student's function (default: the task's name)
 
@@ -204,10 +205,10 @@ class Optimizer:
         return [((f"{key}_step",), ("close",))]
 
     def answers(self, solution, key, gen, weights_seed, batch):
-        answers = self._steps(solution, key, gen, weights_seed)
-        optimizer = getattr(solution.module, self.function or key)(torch.nn.Linear(3, 2), **dict(self.kwargs))
+        model = optimizer_test_model(weights_seed)
+        optimizer = getattr(solution.module, self.function or key)(model, **dict(self.kwargs))
         group = optimizer.param_groups[0]
-        answers.update({f"{key}_class": np.array(type(optimizer).__name__), f"{key}_lr": np.float64(group["lr"])})
+        answers = {f"{key}_class": np.array(type(optimizer).__name__), f"{key}_lr": np.float64(group["lr"])}
         if "betas" in group:
             answers.update({f"{key}_betas": np.array(group["betas"], dtype=np.float64),
                             f"{key}_eps": np.float64(group["eps"]),
@@ -216,16 +217,12 @@ class Optimizer:
         else:
             answers.update({f"{key}_momentum": np.float64(group.get("momentum", 0.0)),
                             f"{key}_weight_decay": np.float64(group["weight_decay"])})
-        return answers
-
-    def _steps(self, solution, key, gen, weights_seed):
-        """Gradients for OPTIMIZER_STEPS steps of the test model, and its weights after them."""
-        model = optimizer_test_model(weights_seed)
+        # Then what it does: its steps on fixed gradients (the check repeats them with the student's).
         size = sum(p.numel() for p in model.parameters())
         gradients = torch.randn(OPTIMIZER_STEPS, size, generator=gen, dtype=torch.float64)
-        optimizer = getattr(solution.module, self.function or key)(model, **dict(self.kwargs))
-        weights = optimizer_steps(model, optimizer, gradients)
-        return {f"{key}_step_gradients": gradients.numpy(), f"{key}_step": weights.numpy()}
+        answers[f"{key}_step_gradients"] = gradients.numpy()
+        answers[f"{key}_step"] = optimizer_steps(model, optimizer, gradients).numpy()
+        return answers
 
 
 def optimizer_steps(model, optimizer, gradients):

@@ -35,7 +35,6 @@ submitted is listed as "could not be graded"):
 
 import argparse
 import csv
-import dataclasses
 import hashlib
 import json
 import os
@@ -58,7 +57,7 @@ from checks.minmax import minmax_status
 from checks.reference import ReferenceAnswers
 from checks.registry import CLASSIC, LABS, ROOT, points_for
 from checks.runner import PASS
-from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available
+from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available, start, stop
 from checks.specs import read_table
 from tools.course import hidden_reference, module_path, nbgrader
 
@@ -314,26 +313,17 @@ def run_notebook(course, sub, template, scratch_root, settings):
     shutil.copytree(sub.staged, submitted)
     (submitted / "grading_results.json").write_text(json.dumps(kernel_results(sub.guarded)))
     command = [sys.executable, "-m", "nbgrader", "autograde", lab.assignment, "--student", student, "--force"]
-    sandbox = settings.sandbox(writable=scratch, cwd=scratch)
-    env = None
-    if sandbox is not None:
-        sandbox.prepare()
-        command = sandbox.command(command)
-    else:
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     log = scratch / "nbgrader.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=settings.limits.apply if sandbox is not None else None)
+        proc = start(settings.sandbox(writable=scratch, cwd=scratch), command, env, cwd=scratch,
+                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         try:
             code = proc.wait(timeout=settings.notebook_limit)
         except subprocess.TimeoutExpired:
             code = None
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, 9)
-                proc.wait()
+            stop(proc)
     autograded = scratch / "autograded" / student / lab.assignment / lab.notebook
     target = course / "autograded" / student / lab.assignment
     shutil.rmtree(target, ignore_errors=True)
