@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from checks.reference import (CheckFailure, NetworkCrashed, describe_error, load_fixed_weights, param_layers,
-                              signature, trace)
+                              sampled, signature, trace)
 from checks.specs import CLASSIC_BATCH, OPTIMIZER_STEPS, optimizer_steps, optimizer_test_model
 from checks.verdict import fill
 from gan_assignment.utils import accepts, call_classic
@@ -151,7 +151,7 @@ def check_network(impl, ref, task):
                 _run_network(ref, task, model_for(working), other)
         except (NetworkCrashed, CheckFailure) as e:
             notes.append(fill(note, reason=_short(e)))
-    if net.takes == "images":
+    if net.takes == "images" and net.flat_advice:
         note = ("works on images (N, 1, 28, 28), what the training loop feeds, but not on a flat batch "
                 "(N, 784) ({reason}){cause} Taking both is optional: "
                 + ("Unflatten(-1, 1, 28, 28) first would" if _has_conv(model_for(working)[1]) else
@@ -190,8 +190,29 @@ def _build(impl, ref, task, batch):
     if not math.isclose(checksum, float(ref[f"{name}_weights_checksum"]), rel_tol=1e-9):
         raise RuntimeError("the fixed test weights differ from those the reference file was made with "
                            "(a different PyTorch random generator?); ask your instructor")
+    if f"{name}_norms" in ref.keys():
+        _expect_norm_settings(model, ref[f"{name}_norms"], call)
     model.double().train()
     return model, layers, call
+
+
+def _expect_norm_settings(model, expected, call):
+    """Every BatchNorm's eps and momentum as the solution's; says so when momentum got the value meant for eps."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for norm, (eps, momentum) in zip(norms, expected):
+        shown = f"{call}'s {type(norm).__name__}({norm.num_features})"
+        if not math.isclose(norm.eps, eps, rel_tol=1e-6):
+            if norm.momentum is not None and math.isclose(norm.momentum, eps, rel_tol=1e-6):
+                _fail(f"{shown} has momentum={norm.momentum:g} and eps={norm.eps:g}: the {eps:g} belongs to eps. "
+                      f"The original's BatchNorm1d(out_feat, {eps:g}) passes {eps:g} as the SECOND positional "
+                      f"argument, and BatchNorm1d's second argument is eps, not momentum: write "
+                      f"{type(norm).__name__}({norm.num_features}, eps={eps:g}) and leave momentum at its default")
+            _fail(f"{shown} has eps={norm.eps:g}, expected eps={eps:g} (eps is added to the variance before "
+                  "dividing by its square root: it changes every value the layer computes)")
+        if not math.isclose(norm.momentum if norm.momentum is not None else math.nan, momentum, rel_tol=1e-6) \
+                and not (norm.momentum is None and math.isnan(momentum)):
+            _fail(f"{shown} has momentum={norm.momentum}, expected {momentum:g} (the default): momentum sets how "
+                  "fast the running statistics used in eval mode follow the batches")
 
 
 def _run_network(ref, task, built, batch, flat=False):
@@ -266,23 +287,37 @@ def _match_layers(model, expected, call, got_count, expected_count):
     if None in matched or len(layers) != len(expected) or got_count != expected_count:
         _fail(f"{call} has {got_count:,} parameters, expected {expected_count:,}.\n"
               f"    your layers with weights: {', '.join(map(signature, layers)) or 'none'}\n"
-              f"    expected:                 {', '.join(expected)}")
+              f"    expected:                 {', '.join(expected)}" + _bias_hint(layers, matched, got_count,
+                                                                                   expected_count))
     return matched
 
 
+def _bias_hint(layers, matched, got_count, expected_count):
+    """When only the convolutions' biases make the difference: say so (the paper's DCGAN has none)."""
+    if None in matched or len(layers) != len(matched):
+        return ""
+    biases = sum(layer.bias.numel() for layer in layers
+                 if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) and layer.bias is not None)
+    if biases and got_count - expected_count == biases:
+        return ("\n    The layers are right; the difference is your convolutions' biases. Create them with "
+                "bias=False: a bias before BatchNorm is cancelled by it, and the reference has none.")
+    return ""
+
+
 def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows):
+    shapes = [tuple(int(d) for d in s.split("x")) for s in ref.strings(f"{name}_layer_input_shapes")]
     for i, got in enumerate(seen):
         layer = f"layer {i + 1} of {len(expected_layers)} ({expected_layers[i]})"
         if got is None:
             _fail(f"on input ({shape}), {layer} was never used in forward()")
         key = f"{name}_layer_input_{i}"
-        expected_shape = (len(rows), *ref.shape(key)[1:])
+        expected_shape = (len(rows), *shapes[i])
         if got.numel() != math.prod(expected_shape):
             _fail(f"on input ({shape}), {layer} received shape {tuple(got.shape)}, expected {expected_shape}")
         where = f"between {expected_layers[i - 1]} and {expected_layers[i]}" if i else \
             f"before {expected_layers[0]}"
         # float32 is what the reference stores of a layer's input: enough to locate a difference
-        ref.expect(key, got.reshape(expected_shape).float().numpy(),
+        ref.expect(key, sampled(got.reshape(expected_shape)).float().numpy(),
                    f"on input ({shape}), the values reaching {layer} differ from the reference "
                    f"(relative error {{error:.1e}}).\n    {where} the reference applies: {between[i] or 'nothing'}",
                    rows=rows)
@@ -292,15 +327,19 @@ def _compare_output(ref, name, net, expected_layers, between, out, shape, batch,
     """The output against the reference: on the reference batch (its `rows`), or, with rows None, on the
     classic batch (batch statistics tie every row to the whole batch, so only the output is stored)."""
     if net.takes in ("images", "flat"):
-        ok_shapes = {(batch, 1), (batch,)}
+        ok_shapes = {(batch, 1), (batch,), (batch, 1, 1, 1)}
         wanted = f"({batch}, 1)"
+    elif net.makes:
+        ok_shapes = {(batch, *net.makes), (batch, math.prod(net.makes))}
+        wanted = f"({batch}, {', '.join(map(str, net.makes))})"
     else:
         ok_shapes = {(batch, 784)}
         wanted = f"({batch}, 784): flatten the images at the end"
     if tuple(out.shape) not in ok_shapes:
         _fail(f"on input ({shape}), the output has shape {tuple(out.shape)}, expected {wanted}")
+    out = sampled(out)   # what the reference stores of each output (all of it, up to 2048 values)
     if rows is None:
-        ref.expect(f"{name}_classic_output", out,
+        ref.expect(f"{name}_classic_output", out, rows=torch.arange(batch) % ref.batch, message=
                    f"on input ({shape}) the output differs from the reference (relative error {{error:.1e}}). This "
                    f"network only runs on batches of {batch}, where the checks compare the output alone: go through "
                    "your layers, their order and each activation against the docstring's list (a network that "
@@ -420,10 +459,20 @@ def _call_on_student_device(function, args, kwargs=None):
     try:
         return function(*args, **(kwargs or {})), args
     except RuntimeError as e:
+        if _dtype_mismatch(e) and any(a.dtype == torch.float64 for a in args):
+            # Targets made as float32 constants (torch.ones(N, 1), the original PyTorch-GAN's
+            # Tensor(N, 1).fill_(1.0)) meet the checks' float64 values; training feeds float32.
+            single = [a.detach().float().requires_grad_(a.requires_grad) for a in args]
+            return _call_on_student_device(function, single, kwargs)
         if not (torch.cuda.is_available() and "same device" in str(e)):
             raise
     moved = [a.detach().cuda().requires_grad_(a.requires_grad) for a in args]
     return function(*moved, **(kwargs or {})), moved
+
+
+def _dtype_mismatch(error):
+    text = str(error)
+    return ("Found dtype" in text or "expected scalar type" in text) and ("Double" in text or "Float" in text)
 
 
 def loss_hint(value, expected, ref, key, hint, batch):

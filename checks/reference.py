@@ -35,6 +35,19 @@ NORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)
 PARAM_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, *NORM_LAYERS)
 
 
+# Values per example stored of a layer's input or a network's output: beyond this, an evenly spaced
+# sample (every k-th value of the flattened example). A wrong layer changes nearly every value, so a
+# sample finds it as surely as the whole, and a 64 x 64 network's reference stays small.
+SAMPLE_LIMIT = 2048
+
+
+def sampled(values):
+    """`values` (N, ...) as (N, m): each example flattened, every k-th value kept, m <= SAMPLE_LIMIT."""
+    flat = values.reshape(len(values), -1)
+    stride = -(-flat.shape[1] // SAMPLE_LIMIT)   # ceil: the same k for the same size, here and in the check
+    return flat[:, ::stride]
+
+
 class CheckFailure(AssertionError):
     """A check found a difference; the message tells the student what to fix."""
 

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checks import functions as classic
+from checks import dcgan
 from checks import mode_collapse as collapse
-from checks.specs import Draws, Loss, Network, Optimizer, Table, Value, Variants
+from checks.specs import Judged, Loss, Network, Optimizer, Table, Value, Variants
 
 ROOT = Path(__file__).resolve().parent.parent
 PASS = "PASS"
@@ -104,7 +105,7 @@ CLASSIC = Lab(
     name="classic", title="GANs on MNIST: vanilla GAN, LSGAN and DCGAN", assignment="gan",
     module="gan_pytorch", notebook="GAN.ipynb",
     reference="reference_answers.npz", hidden_reference="hidden_reference.npz", tasks=(
-        Task("sample_noise", 1, check=classic.check_sample_noise, spec=Draws()),
+        Task("sample_noise", 1, check=classic.check_sample_noise, spec=Judged()),
         Task("discriminator", 2, check=classic.check_network, spec=Network("discriminator", "images", seeded=True)),
         Task("generator", 2, check=classic.check_network,
              spec=Network("generator", "noise", noise_dim=4, default_size=True, seeded=True)),
@@ -158,7 +159,48 @@ MODE_COLLAPSE = Lab(
         Task("equilibrium_question", 2, kind="written"),
     ))
 
-LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE)}
+
+MLP_GAN = Lab(
+    name="mlp_gan", title="The BatchNorm MLP GAN (PyTorch-GAN's gan.py)", assignment="mlp_gan",
+    module="mlp_gan", notebook="MLPGAN.ipynb", required=False, tasks=(
+        Task("mlp_generator", 3, check=classic.check_network, spec=Network(
+            "mlp_generator", "noise", noise_dim=4, per_sample=False, default_size=True, seeded=True,
+            makes=(1, 28, 28), norm_settings=True)),
+        Task("mlp_discriminator", 2, check=classic.check_network,
+             spec=Network("mlp_discriminator", "images", seeded=True, low=-1.0, flat_advice=False)),
+        Task("mlp_discriminator_loss", 1, check=classic.check_loss, spec=Loss(
+            ("scores_real", "scores_fake"), target_args=(), probabilities=True,
+            hint="real scores have target 1, fake scores target 0, and the loss is the AVERAGE of the two BCEs")),
+        Task("mlp_generator_loss", 1, check=classic.check_loss, spec=Loss(
+            ("scores_fake",), target_args=(), probabilities=True,
+            hint="the generator wants its fakes called real: BCE against target 1")),
+        Task("mlp_optimizer", 1, check=classic.check_get_optimizer, spec=Optimizer()),
+        Task("batchnorm_question", 2, kind="written"),
+    ))
+
+
+def _dcgan_networks(prefix, image_shape):
+    """The paper's generator and discriminator at one image size, as two tasks."""
+    return (
+        Task(f"{prefix}_generator", 2, check=classic.check_network, spec=Network(
+            f"{prefix}_generator", "noise", noise_dim=4, per_sample=False, default_size=True, seeded=True,
+            makes=image_shape, norm_settings=True)),
+        Task(f"{prefix}_discriminator", 2, check=classic.check_network, spec=Network(
+            f"{prefix}_discriminator", "images", per_sample=False, seeded=True, image_shape=image_shape,
+            flat_advice=False, norm_settings=True)),
+    )
+
+
+DCGAN = Lab(
+    name="dcgan", title="The DCGAN of the paper, on MNIST and on your own 64x64 images", assignment="dcgan",
+    module="dcgan", notebook="DCGAN.ipynb", required=False, tasks=(
+        Task("dcgan_weights_init", 2, check=dcgan.check_weights_init, spec=Judged("statistics", "init")),
+        *_dcgan_networks("dcgan", (1, 28, 28)),
+        *_dcgan_networks("dcgan64", (3, 64, 64)),
+        Task("guidelines_question", 2, kind="written"),
+    ))
+
+LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE, MLP_GAN, DCGAN)}
 
 
 def lab_of(task_name):

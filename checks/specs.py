@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from checks.reference import PARAM_LAYERS, load_fixed_weights, param_layers, signature, trace
+from checks.reference import PARAM_LAYERS, load_fixed_weights, param_layers, sampled, signature, trace
 from gan_assignment.config import IMAGE_SIZE
 from gan_assignment.utils import call_classic
 
@@ -52,6 +52,13 @@ class Network:
     - low, high: the range of the reference inputs.
     - seeded: the builder takes `seed=` (or, in the 2017-2019 API, is seeded by
       torch.manual_seed): the same seed must give the same initial weights.
+    - image_shape: the (C, H, W) of the images a discriminator takes.
+    - makes: a generator's images (C, H, W): it may return them shaped so or flat
+      (None: the classic generators, which return flat (N, 784) images).
+    - norm_settings: pin every BatchNorm's eps and momentum to the solution's
+      (eps changes what the network computes; momentum what it samples in eval mode).
+    - flat_advice: a note when a discriminator cannot take flat (N, 784) images
+      (the classic lab's callers differ on this; later labs feed images only).
     """
     function: str
     takes: str
@@ -63,6 +70,10 @@ class Network:
     low: float = -1.0
     high: float = 1.0
     seeded: bool = False
+    image_shape: tuple = (1, IMAGE_SIZE, IMAGE_SIZE)
+    makes: tuple = None
+    norm_settings: bool = False
+    flat_advice: bool = True
 
     def build(self, impl, batch, seed=None):
         """The student's network, called as every year's classic code calls it."""
@@ -71,7 +82,7 @@ class Network:
         return call_classic(getattr(impl, self.function), *args, seed=seed, **kwargs, **dict(self.kwargs))
 
     def input_shape(self, batch):
-        return {"images": (batch, 1, IMAGE_SIZE, IMAGE_SIZE), "flat": (batch, IMAGE_SIZE * IMAGE_SIZE),
+        return {"images": (batch, *self.image_shape), "flat": (batch, IMAGE_SIZE * IMAGE_SIZE),
                 "noise": (batch, self.noise_dim)}[self.takes]
 
     def call(self, batch=None, seed=False):
@@ -95,27 +106,39 @@ class Network:
         checksum = load_fixed_weights(layers, weights_seed)
         model.double().train()
         x = torch.rand(self.input_shape(batch), generator=gen, dtype=torch.float64) * (self.high - self.low) + self.low
+        x = x.float().double()   # stored as float32: inputs that float32 holds exactly
         inputs, output = trace(model, layers, x)
         answers = {
             f"{key}_param_count": np.int64(sum(p.numel() for p in model.parameters())),
             f"{key}_layers": np.array([signature(layer) for layer in layers]),
             f"{key}_between": np.array(_between(model)),
             f"{key}_weights_checksum": np.float64(checksum),
-            f"{key}_input": x.numpy(),
-            f"{key}_output": output.numpy(),
+            f"{key}_input": x.float().numpy(),
+            f"{key}_output": sampled(output).numpy(),
+            # what each layer receives per example (its stored values may be a sample: reference.sampled)
+            f"{key}_layer_input_shapes": np.array(["x".join(map(str, t.shape[1:])) for t in inputs]),
         }
         for i, layer_input in enumerate(inputs):
             # float32 is plenty for locating a difference and halves the file
-            answers[f"{key}_layer_input_{i}"] = layer_input.float().numpy()
+            answers[f"{key}_layer_input_{i}"] = sampled(layer_input).float().numpy()
         if not self.per_sample:
             # Batch statistics make each output depend on the whole batch: the output on the
             # classic batch (the reference batch repeated) is stored, as the training loop feeds it.
+            # Equal input rows give equal output rows, so the first `batch` rows are all of it.
             rows = torch.arange(CLASSIC_BATCH) % batch
-            answers[f"{key}_classic_output"] = trace(model, layers, x[rows])[1].float().numpy()
+            answers[f"{key}_classic_output"] = sampled(trace(model, layers, x[rows])[1][:batch]).float().numpy()
+        if self.norm_settings:
+            answers[f"{key}_norms"] = np.array(norm_settings(model), dtype=np.float64).reshape(-1, 2)
         if self.default_size:
             default = call_classic(getattr(solution.module, self.function), **dict(self.kwargs))
             answers[f"{key}_default_param_count"] = np.int64(sum(p.numel() for p in default.parameters()))
         return answers
+
+
+def norm_settings(model):
+    """[(eps, momentum), ...] of every BatchNorm layer of `model`, in order."""
+    return [(float(m.eps), float(m.momentum if m.momentum is not None else float("nan")))
+            for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
 
 
 def _between(model):
@@ -244,11 +267,15 @@ def optimizer_test_model(weights_seed):
 
 
 @dataclass(frozen=True)
-class Draws:
-    """Random draws (sample_noise): no answer to compare with; the grader judges the draws themselves."""
+class Judged:
+    """Something random (sample_noise's draws, an initialisation's weights): no answer to compare with; the
+    grader's judge (checks/verdict.py: `judge`) decides on what the check measured, stored as `<task>_<measured>`."""
+    measured: str = "draws"
+    judge: str = "noise"
+    function: str = None
 
     def required(self, key):
-        return [((f"{key}_draws",), ("noise",))]
+        return [((f"{key}_{self.measured}",), (self.judge,))]
 
     def answers(self, solution, key, gen, weights_seed, batch):
         return {}

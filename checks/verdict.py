@@ -36,9 +36,10 @@ def relative_difference(got, expected):
 
 def _judges():
     """Measurements judged by a function instead of compared with an answer: kind -> judge(arrays) -> failure."""
+    from checks.dcgan import judge_init
     from checks.functions import judge_noise
 
-    return {"noise": judge_noise}
+    return {"noise": judge_noise, "init": judge_init}
 
 
 def _hints():

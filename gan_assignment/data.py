@@ -120,3 +120,60 @@ def classic_loaders(dataset, batch_size=BATCH_SIZE, num_train=NUM_TRAIN, num_val
     val = Subset(dataset, range(num_train, min(num_train + num_val, len(dataset))))
     return (DataLoader(train, batch_size=batch_size, shuffle=False),
             DataLoader(val, batch_size=batch_size, shuffle=False))
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def load_image_folder(folder, size=64, limit=None, progress=True):
+    """Every image under `folder` as one uint8 tensor (N, 3, size, size), for run_a_gan.
+
+    Works with torchvision's ImageFolder layout (one subfolder per class) and with
+    a flat folder alike: every image file below `folder` is taken, in sorted order.
+    Each is converted to RGB, resized so its shorter side is `size`, and
+    centre-cropped to size x size (the DCGAN paper's preprocessing). Files that
+    are not readable images are skipped and counted. `limit`: at most this many.
+    Raises DataUnavailable when the folder holds no image.
+    """
+    import numpy as np
+    import torch
+    import torchvision.transforms as T
+    from PIL import Image, UnidentifiedImageError
+    from tqdm.auto import tqdm
+
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DataUnavailable(f"{folder} is not a folder: point --images at a folder of images "
+                              "(flat, or one subfolder per class)")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())[:limit]
+    if not files:
+        raise DataUnavailable(f"{folder} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    resize = T.Compose([T.Resize(size), T.CenterCrop(size)])
+    images, skipped = [], 0
+    for path in tqdm(files, desc=f"reading {folder.name}", unit="img", disable=not progress, mininterval=2):
+        try:
+            with Image.open(path) as img:
+                pixels = np.asarray(resize(img.convert("RGB")), dtype=np.uint8)
+        except (OSError, UnidentifiedImageError, ValueError):
+            skipped += 1
+            continue
+        images.append(torch.from_numpy(pixels.copy()).permute(2, 0, 1))
+    if not images:
+        raise DataUnavailable(f"none of the {len(files)} image files in {folder} could be read")
+    if skipped and progress:
+        print(f"skipped {skipped} unreadable file(s) of {len(files)} in {folder}")
+    return torch.stack(images)
+
+
+def as_colour(images, size=64, tint=False, seed=0):
+    """MNIST-style images (N, 1, 28, 28) in [0, 1] as uint8 colour images (N, 3, size, size): a stand-in for
+    a folder of photos. The same pictures, resized; with tint=True each in a colour of its own."""
+    import torch
+    import torch.nn.functional as F
+
+    big = F.interpolate(images.float(), size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
+    colour = big.expand(-1, 3, -1, -1)
+    if tint:
+        hues = torch.rand(len(images), 3, 1, 1, generator=torch.Generator().manual_seed(seed)) * 0.7 + 0.3
+        colour = colour * hues
+    return (colour * 255).round().to(torch.uint8).contiguous()

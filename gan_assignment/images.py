@@ -20,18 +20,25 @@ def show_images(images, title=None, save_to=None):
     """Show a square grid of 28x28 images and return the matplotlib figure.
 
     images: tensor or array of shape (N, 784), (N, 28, 28) or (N, 1, 28, 28),
-        with values in [-1, 1] (generator output) or [0, 1] (real data).
+        or colour images (N, 3, H, W), with values in [-1, 1] (generator output)
+        or [0, 1] (real data).
     title: optional text above the grid.
     save_to: optional path; the grid is also written there as a PNG.
     """
     import matplotlib.pyplot as plt  # imported here: importing this module stays cheap
 
     if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    images = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+        images = images.detach().cpu().float().numpy()
+    images = np.asarray(images, dtype=np.float32)
+    colour = images.ndim == 4 and images.shape[1] == 3
+    if colour:
+        images = images.transpose(0, 2, 3, 1)   # matplotlib wants (H, W, 3)
+    else:
+        images = images.reshape(len(images), -1)
     if images.min() < 0:  # generator output lives in [-1, 1]
         images = deprocess_img(images)
-    side = int(math.isqrt(images.shape[1]))
+    images = np.clip(images, 0.0, 1.0)
+    side = images.shape[1] if colour else int(math.isqrt(images.shape[1]))
     cols = math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / cols)
 
@@ -40,9 +47,17 @@ def show_images(images, title=None, save_to=None):
     for ax in axes.flat:
         ax.axis("off")
     for ax, img in zip(axes.flat, images):
-        ax.imshow(img.reshape(side, side), cmap="gray", vmin=0.0, vmax=1.0)
+        ax.imshow(img if colour else img.reshape(side, side), cmap=None if colour else "gray", vmin=0.0, vmax=1.0)
     if title:
         fig.suptitle(title)
     if save_to is not None:
         fig.savefig(save_to, dpi=100, bbox_inches="tight")
     return fig
+
+
+def save_grid(images, path, nrow=8):
+    """Write images (N, C, H, W) in [-1, 1] as one PNG grid of `nrow` columns (for training logs)."""
+    from torchvision.utils import save_image
+
+    images = torch.as_tensor(images).detach().float().cpu()
+    save_image(deprocess_img(images).clamp(0, 1), path, nrow=nrow, padding=2, pad_value=1.0)

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from gan_assignment.config import BATCH_SIZE, NOISE_DIM
 from gan_assignment.data import data_dir, dataset_tensors, load_dataset
+from gan_assignment.training import draw_noise
 
 NUM_SAMPLES = 10_000     # generated images per report (and real test images to compare with)
 MIN_SHARE = 0.05         # a class counts as covered when at least this share of the samples fall in it
@@ -209,22 +210,23 @@ def _load_split(dataset, root, train):
 # ---------------------------------------------------------------- the report
 
 def quality_report(G, dataset="mnist", num_samples=NUM_SAMPLES, noise_size=NOISE_DIM, seed=0,
-                   root=None, device=None, classifier=None, **classifier_budget):
+                   root=None, device=None, classifier=None, noise="uniform", **classifier_budget):
     """Sample `num_samples` images from the generator G and measure them (see the module docstring).
 
     G is left untouched: it runs on a copy, in training mode in batches of
     BATCH_SIZE (BatchNorm uses batch statistics, as while training), on fixed
-    uniform noise in [-1, 1] drawn from `seed`, so two calls give the same report.
+    noise drawn from `seed` (`noise`: "uniform" in [-1, 1] or "normal", as G was trained),
+    so two calls give the same report.
     `classifier` is an optional (model, info) pair from get_classifier; otherwise the
     cached one is used (max_images=, epochs= pick a smaller one, for quick runs).
     """
-    images = generate(G, num_samples, noise_size=noise_size, seed=seed)
+    images = generate(G, num_samples, noise_size=noise_size, seed=seed, noise=noise)
     classifier = classifier or get_classifier(dataset, root=root, device=device, **classifier_budget)
     return measure(images, dataset=dataset, classifier=classifier)
 
 
 @torch.no_grad()
-def generate(G, num_samples=NUM_SAMPLES, noise_size=NOISE_DIM, seed=0, batch_size=BATCH_SIZE):
+def generate(G, num_samples=NUM_SAMPLES, noise_size=NOISE_DIM, seed=0, batch_size=BATCH_SIZE, noise="uniform"):
     """num_samples images (N, 1, 28, 28) in [-1, 1], on the CPU, from a copy of G (see quality_report)."""
     import copy
 
@@ -235,7 +237,7 @@ def generate(G, num_samples=NUM_SAMPLES, noise_size=NOISE_DIM, seed=0, batch_siz
     for b in range(0, num_samples, batch_size):
         # Always a full batch, as in training (some generators only take batches of batch_size);
         # the last one is trimmed.
-        z = torch.rand(batch_size, noise_size, generator=gen) * 2 - 1
+        z = draw_noise(batch_size, noise_size, noise, generator=gen)
         out.append(G(z.to(device)).float().reshape(-1, 1, 28, 28)[:num_samples - b].cpu())
     return torch.cat(out)
 

@@ -14,18 +14,20 @@ import numpy as np
 
 from gan_assignment.images import deprocess_img, show_images
 from gan_assignment.quality import CLASS_NAMES, quality_report, show_class_shares
-from gan_assignment.training import run_a_gan
+from gan_assignment.training import draw_noise, run_a_gan
 
 # At the equilibrium of a GAN the generator's distribution equals the data's
 # and the best discriminator outputs probability 1/2 (score 1/2 for LS) everywhere.
 # BCE, this assignment's convention (sum of the two means): D = -log(1/2) - log(1/2) = 2 ln 2, G = ln 2.
 # LS: D = 0.5 (1/2 - 1)^2 + 0.5 (1/2)^2 = 0.25, G = 0.5 (1/2 - 1)^2 = 0.125.
-EQUILIBRIUM = {"bce": (2 * math.log(2), math.log(2)), "ls": (0.25, 0.125)}
+# "bce_mean": D's loss is the MEAN of its two terms (PyTorch-GAN's convention): ln 2 for both.
+EQUILIBRIUM = {"bce": (2 * math.log(2), math.log(2)), "ls": (0.25, 0.125), "bce_mean": (math.log(2), math.log(2))}
 
 
-def tile(images, cols=4, pad=1):
-    """Arrange (N, 784) images in [-1, 1] into one (rows*28, cols*28) array in [0, 1]."""
+def tile(images, cols=None, pad=1):
+    """Arrange (N, 784) images in [-1, 1] into one (rows*28, cols*28) array in [0, 1] (default: a square)."""
     images = deprocess_img(np.asarray(images, dtype=np.float32)).reshape(-1, 28, 28)
+    cols = cols or math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / cols)
     out = np.ones((rows * (28 + pad) - pad, cols * (28 + pad) - pad), dtype=np.float32)
     for i, img in enumerate(images):
@@ -91,13 +93,14 @@ def _finish(fig, save_to):
 
 def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generator_loss, images,
                      num_epochs, loss_kind, out_dir, show_every, batch_size, noise_size, device=None,
-                     dataset="mnist", quality=None, **trainer_options):
+                     dataset="mnist", quality=None, noise="uniform", **trainer_options):
     """Train with run_a_gan, then show and save: snapshots, final samples, loss curves, quality.
 
     `images`: the training images, a tensor (N, 1, 28, 28) in [0, 1] (or a DataLoader). Writes <out_dir>/<name>_snapshots.png, <name>_final.png, <name>_losses.png and
     <name>_classes.png. `quality`: options for quality_report (e.g. num_samples=),
-    or False to skip it. Other keyword arguments go to run_a_gan (seed=,
-    precision=, checkpoint=).
+    or False to skip it. `noise`: "uniform" or "normal", for training, samples and
+    report alike. Other keyword arguments go to run_a_gan (seed=, precision=,
+    checkpoint=).
     Returns the history dict (losses, snapshot iterations, seconds, iterations per
     second, and 'quality': the report as a dict).
     Skipped (returns None) while nbgrader autogrades (NBGRADER_EXECUTION is set).
@@ -112,7 +115,7 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     history = {}
     snapshots = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, images,
                           show_every=show_every, batch_size=batch_size, noise_size=noise_size,
-                          num_epochs=num_epochs, device=device, history=history, **trainer_options)
+                          num_epochs=num_epochs, device=device, history=history, noise=noise, **trainer_options)
     print(f"{name}: {len(history['d_loss'])} iterations in {history['seconds']:.1f} s "
           f"({history['iterations_per_second']:.1f} it/s) on {history['device']}")
 
@@ -122,7 +125,7 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     import torch
     with torch.no_grad():  # the final samples: 64 fresh ones, in training mode like the snapshots
         # drawn as one training-size batch (some generators take no other size), of which 64 are shown
-        z = torch.rand(max(batch_size, 64), noise_size, device=next(G.parameters()).device) * 2 - 1
+        z = draw_noise(max(batch_size, 64), noise_size, noise, device=next(G.parameters()).device)
         final = G(z)[:64].cpu()
     show_images(final, title=f"{name}: final samples", save_to=out_dir / f"{name}_final.png")
     plt.show()
@@ -130,7 +133,7 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
                 save_to=out_dir / f"{name}_losses.png")
     plt.show()
     if quality is not False and dataset in CLASS_NAMES:
-        report = quality_report(G, dataset, noise_size=noise_size, **(quality or {}))
+        report = quality_report(G, dataset, noise_size=noise_size, noise=noise, **(quality or {}))
         print(report)
         show_class_shares(report, save_to=out_dir / f"{name}_classes.png")
         plt.show()

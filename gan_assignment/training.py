@@ -44,7 +44,9 @@ class TrainingDiverged(RuntimeError):
 
 def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
               show_every=SHOW_EVERY, batch_size=BATCH_SIZE, noise_size=NOISE_DIM, num_epochs=10,
-              device=None, history=None, seed=None, precision="fp32", checkpoint=None, progress=True):
+              device=None, history=None, seed=None, precision="fp32", checkpoint=None, progress=True,
+              noise="uniform", num_iterations=None, shuffle=None, snapshot_images=NUM_SNAPSHOT_IMAGES,
+              on_snapshot=None):
     """Train a GAN and return snapshots of what the generator makes.
 
     Per batch of real images: one discriminator step on the real batch (scaled
@@ -58,10 +60,22 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     - discriminator_loss, generator_loss: your loss functions.
     - loader_train: a DataLoader yielding (images, labels) with images (N, 1, 28, 28)
       in [0, 1] (its images are read once, in its order; a shuffling loader is
-      reshuffled every epoch), or such an image tensor directly.
+      reshuffled every epoch), or such an image tensor directly: float in [0, 1],
+      or uint8 in [0, 255] (kept as bytes and scaled batch by batch: a large set
+      of colour images fits in memory 4 times over). A 4-D tensor keeps its shape
+      (e.g. (N, 3, 64, 64)); anything else is read as 28 x 28 MNIST images.
     - show_every: keep a snapshot of 16 generated images every this many iterations.
       Snapshots all use the same fixed noise, so they show one set of samples evolving.
     - batch_size, noise_size, num_epochs: as named.
+    - noise: "uniform" (in [-1, 1], the classic assignment's) or "normal" (standard
+      normal, as in the DCGAN paper's code and PyTorch-GAN).
+    - num_iterations: train this many iterations instead of num_epochs epochs.
+    - shuffle: reshuffle the images every epoch (default: as the loader does; a
+      tensor is read in order, like the classic assignment's loader).
+    - snapshot_images: how many images a snapshot keeps (16; PyTorch-GAN shows 25).
+    - on_snapshot: optional function on_snapshot(iteration, images, history_so_far), called at
+      every snapshot with the images as a CPU tensor (N, C, H, W) in [-1, 1] and a dict of the
+      losses so far: to write grids and loss curves to disk as training goes.
     - device: torch.device to train on; default: CUDA, MPS or CPU, whichever exists.
     - history: optional dict; it receives what happened (see Returns).
     - seed: an int fixes the noise and the shuffling: with the same initial networks,
@@ -86,6 +100,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     """
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {', '.join(NOISE_KINDS)}, not {noise!r}")
     device = torch.device(device) if device is not None else get_device()
     history = {} if history is None else history
     # The trainer's own random stream (noise, shuffling). Without a seed it is drawn from
@@ -94,9 +110,9 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     rng.manual_seed(seed if seed is not None else int(torch.randint(2 ** 62, (1,))))
 
     images = resident_images(loader_train, device)
-    shuffle = _shuffles(loader_train)
+    shuffle = _shuffles(loader_train) if shuffle is None else shuffle
     per_epoch = len(images) // batch_size
-    total = num_epochs * per_epoch
+    total = num_iterations if num_iterations is not None else num_epochs * per_epoch
     if per_epoch == 0:
         raise ValueError(f"{len(images)} training images make no full batch of {batch_size}")
 
@@ -104,16 +120,16 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     G.to(device).train()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
-    def noise(n):
-        return torch.rand(n, noise_size, device=device, generator=rng) * 2 - 1
+    def draw(n):
+        return draw_noise(n, noise_size, noise, device=device, generator=rng)
 
-    channels_last, joint_d_batch = _fast_paths(D, G, images[:batch_size], noise_size, autocast)
+    channels_last, joint_d_batch = _fast_paths(D, G, as_real(images[:batch_size]), noise_size, autocast)
     if channels_last:
         D.to(memory_format=torch.channels_last)
         G.to(memory_format=torch.channels_last)
 
     state = _TrainingState(D, G, D_solver, G_solver, rng)
-    fixed_noise = noise(batch_size)   # a full batch: BatchNorm sees the statistics it trains with
+    fixed_noise = draw(max(batch_size, snapshot_images))   # a full batch: BatchNorm sees the statistics it trains with
     start_iter, order = 0, None
     d_losses, g_losses, snapshots, snapshot_iters = [], [], [], []
     if checkpoint is not None and Path(checkpoint).exists():
@@ -134,9 +150,12 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
 
     def snapshot(iteration):
         with torch.no_grad(), autocast:
-            samples = G(fixed_noise)[:NUM_SNAPSHOT_IMAGES]
-        snapshots.append(samples.float().reshape(len(samples), -1).cpu().numpy())
+            samples = G(fixed_noise)[:snapshot_images].float().cpu()
+        snapshots.append(samples.reshape(len(samples), -1).numpy())
         snapshot_iters.append(iteration)
+        if on_snapshot is not None:
+            on_snapshot(iteration, samples.reshape(len(samples), *images.shape[1:]),
+                        {"d_loss": _floats(d_losses), "g_loss": _floats(g_losses)})
 
     stopped = None
     good = state.copy()                      # the last state whose losses were all finite
@@ -149,11 +168,11 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
         while it < total:
             b = it % per_epoch
             rows = slice(b * batch_size, (b + 1) * batch_size)
-            real = images[rows] if order is None else images[order[rows]]
+            real = as_real(images[rows] if order is None else images[order[rows]])
             if it % show_every == 0:
                 snapshot(it)                 # what G makes after `it` iterations
 
-            d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, noise,
+            d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, draw,
                                       joint_d_batch=joint_d_batch, autocast=autocast)
             d_losses.append(d_loss.reshape(()))   # a loss of shape (1,) counts as a number too
             g_losses.append(g_loss.reshape(()))
@@ -200,7 +219,7 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     history.update(
         d_loss=_floats(d_losses), g_loss=_floats(g_losses), snapshot_iters=list(snapshot_iters),
         seconds=seconds, iterations_per_second=done / max(seconds, 1e-9), stopped=stopped,
-        device=str(device), precision=precision)
+        device=str(device), precision=precision, image_shape=tuple(images.shape[1:]))
     return list(snapshots)
 
 
@@ -254,19 +273,40 @@ def frozen(model):
             p.requires_grad_(True)
 
 
+NOISE_KINDS = ("uniform", "normal")
+
+
+def draw_noise(n, size, kind="uniform", device=None, generator=None):
+    """n noise vectors (n, size): uniform in [-1, 1] (the classic assignment's) or standard normal."""
+    if kind == "normal":
+        return torch.randn(n, size, device=device, generator=generator)
+    return torch.rand(n, size, device=device, generator=generator) * 2 - 1
+
+
 def resident_images(loader, device):
-    """All training images as one float tensor (N, 1, 28, 28) in [-1, 1] on `device`.
+    """All training images as one tensor on `device`: float in [-1, 1], or uint8 (see as_real).
 
     A torchvision MNIST-style data set (or a Subset of one) is read straight from
-    its uint8 `data` tensor; anything else is read once through the loader.
+    its uint8 `data` tensor; anything else is read once through the loader. A
+    4-D tensor keeps its shape; anything else becomes (N, 1, 28, 28).
     """
     if isinstance(loader, torch.Tensor):
         images = loader
     else:
         tensors = dataset_tensors(getattr(loader, "dataset", None))
         images = tensors[0] if tensors else torch.cat([x for x, _ in _unshuffled(loader)])
-    images = images.to(device=device, dtype=torch.float32).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
-    return images * 2 - 1   # the classic preprocess_img, once for all images
+    if images.dim() != 4:
+        images = images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    if images.dtype == torch.uint8:
+        return images.to(device)   # bytes: a quarter of the memory; scaled per batch by as_real
+    return images.to(device=device, dtype=torch.float32) * 2 - 1   # the classic preprocess_img, once for all
+
+
+def as_real(batch):
+    """A batch of resident images as D takes them: float in [-1, 1] (uint8 pixels are scaled here)."""
+    if batch.dtype == torch.uint8:
+        return batch.float() / 127.5 - 1
+    return batch
 
 
 def _unshuffled(loader):
@@ -297,7 +337,7 @@ def _fast_paths(D, G, real, noise_size, autocast):
         if channels_last:
             try:
                 d.to(memory_format=torch.channels_last)
-                d(copy.deepcopy(G).to(memory_format=torch.channels_last)(z).reshape(n, 1, IMAGE_SIZE, IMAGE_SIZE))
+                d(copy.deepcopy(G).to(memory_format=torch.channels_last)(z).reshape(real.shape))
                 d(real)
             except Exception:  # noqa: BLE001 - any failure means: keep the standard layout
                 channels_last, d = False, copy.deepcopy(D)

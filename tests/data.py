@@ -34,3 +34,26 @@ def mnist_stand_in(tmp_path):
         for split in ("train", "t10k"):
             (folder / f"{split}-{kind}-ubyte.gz").symlink_to(source / f"t10k-{kind}-ubyte.gz")
     return folder
+
+
+def image_folder(tmp_path, count=48):
+    """A small folder of colour photos in torchvision's ImageFolder layout, made from Fashion-MNIST.
+
+    No face data set is reachable offline, so the 64 x 64 DCGAN trains on Fashion-MNIST images,
+    enlarged, each tinted with a colour of its own and saved as non-square PNGs in two class
+    subfolders (so resizing and centre-cropping are exercised), plus one file that is not an image.
+    """
+    from PIL import Image
+
+    from gan_assignment.data import as_colour, dataset_tensors, load_dataset
+
+    source = require_data(FASHION_MNIST, "apt-get install dataset-fashion-mnist")
+    images, _ = dataset_tensors(load_dataset("fashion", root=tmp_path / "data", train=False, local_files=source))
+    colour = as_colour(images[:count], size=96, tint=True)
+    folder = tmp_path / "photos"
+    for i, img in enumerate(colour):
+        sub = folder / ("tops" if i % 2 else "shoes")
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img.permute(1, 2, 0).numpy()[:, 12:84]).save(sub / f"{i:03d}.png")   # 96 x 72
+    (folder / "notes.jpg").write_text("not an image")
+    return folder

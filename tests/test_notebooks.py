@@ -121,3 +121,39 @@ def test_mode_collapse_notebook_with_stubs_says_what_is_missing(tmp_path):
     assert all(_text(c).startswith("NOT IMPLEMENTED") for c in code if c.source.startswith("check("))
     assert "trains once these functions pass their checks" in "".join(_text(c) for c in code)
     assert "Traceback" not in "".join(_text(c) for c in code)
+
+
+OTHER_GANS = {  # lab: (the figures its instructor notebook must save, text its outputs must show)
+    "mlp_gan": (["mlp_gan_snapshots", "mlp_gan_losses", "mlp_gan_classes", "grid_00010", "classic_fc_final",
+                 "train_vs_eval"], ["BatchNorm MLP GAN", "classic FC GAN", "train mode", "eval mode"]),
+    "dcgan": (["dcgan_paper_snapshots", "dcgan_paper_classes", "classic_dcgan_final", "dcgan64_000000",
+               "dcgan64_final", "dcgan64_losses"], ["paper's DCGAN", "classic DCGAN", "tinted digits"]),
+}
+
+
+@pytest.mark.parametrize("lab", list(OTHER_GANS))
+def test_other_gan_notebook_runs_with_the_solutions_and_compares_with_the_classic_gan(tmp_path, lab):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    notebook = run_notebook(LABS[lab].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    checks = [_text(c) for c in code if c.source.startswith("check(")]
+    assert len(checks) == len(LABS[lab].functions) and all(t.startswith("PASS") for t in checks), checks
+    text = "\n".join(_text(c) for c in code)
+    figures, phrases = OTHER_GANS[lab]
+    for phrase in phrases:
+        assert phrase in text, f"the {lab} notebook should show {phrase!r}"
+    assert "Traceback" not in text
+    for name in figures:
+        png = tmp_path / "outputs" / lab / "mnist" / f"{name}.png"
+        assert png.exists() and png.stat().st_size > 1000, f"{png} was not written"
+
+
+@pytest.mark.parametrize("lab", list(OTHER_GANS))
+def test_other_gan_notebook_with_stubs_says_what_is_missing(tmp_path, lab):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
+    notebook = run_notebook(LABS[lab].student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    checks = [_text(c) for c in code if c.source.startswith("check(")]
+    assert len(checks) == len(LABS[lab].functions) and all(t.startswith("NOT IMPLEMENTED") for t in checks), checks
+    assert "trains once these functions pass their checks" in "".join(_text(c) for c in code)
+    assert "Traceback" not in "".join(_text(c) for c in code)
