@@ -3,6 +3,7 @@
     python -m gan_assignment.train --list                       # the models, their labs and settings
     python -m gan_assignment.train mlp_gan                      # your functions (gan_assignment/mlp_gan.py)
     python -m gan_assignment.train mlp_gan --solutions          # the reference solutions
+    python -m gan_assignment.train collapse_naive --solutions   # the mode-collapse lab's naive GAN
     python -m gan_assignment.train dcgan64 --images ~/faces --iterations 20000 --device cuda
     python -m gan_assignment.train dcgan64 --images ~/faces --resume   # go on where the last run stopped
 
@@ -45,6 +46,7 @@ class Model:
     loss_kind: str           # which equilibrium the loss plot marks (gan_assignment.report.EQUILIBRIUM)
     image_size: int = 28     # 28: MNIST-style data; 64: colour images
     init: str = None         # a weight initialisation in the lab's module, applied to both networks
+    setup: int = None        # mode-collapse lab: which of gan_assignment.collapse.STEPS (its own loop)
 
 
 MODELS = {
@@ -55,11 +57,17 @@ MODELS = {
     "classic_dcgan": Model("classic", "the classic assignment's DCGAN", "build_dc_classifier, build_dc_generator",
                            "discriminator_loss, generator_loss", "get_optimizer", 96, "uniform", 128, 5, 250, "bce"),
     "mlp_gan": Model("mlp_gan", "PyTorch-GAN's BatchNorm MLP GAN", "mlp_discriminator, mlp_generator",
-                     "mlp_discriminator_loss, mlp_generator_loss", "mlp_optimizer", 100, "normal", 64, 200, 400,
+                     "mlp_discriminator_loss, mlp_generator_loss", "mlp_optimizer", 100, "normal", 64, 10, 400,
                      "bce_mean"),
     "dcgan": Model("dcgan", "the paper's DCGAN, sized for MNIST", "dcgan_discriminator, dcgan_generator",
                    "discriminator_loss, generator_loss", "make_optimizer", 100, "normal", 128, 5, 250, "bce",
                    init="dcgan_weights_init"),
+    # The mode-collapse lab's book GANs train with its own loop (flat images in [0, 1], random batches of 32):
+    # `epochs` there counts thousands of steps; no checkpoints.
+    "collapse_naive": Model("mode_collapse", "the book's naive GAN, which collapses (MSE, SGD, one number in)",
+                            "", "", "", 1, "uniform", 32, 10, 1000, "bce", setup=0),
+    "collapse_cured": Model("mode_collapse", "the book's GAN with every cure (BCE, Adam, LayerNorm, 100 normal in)",
+                            "", "", "", 100, "normal", 32, 10, 1000, "bce", setup=-1),
     "dcgan64": Model("dcgan", "the paper's 64x64 DCGAN, for a folder of colour images",
                      "dcgan64_discriminator, dcgan64_generator", "discriminator_loss, generator_loss",
                      "make_optimizer", 100, "normal", 128, 5, 500, "bce", image_size=64, init="dcgan_weights_init"),
@@ -170,7 +178,7 @@ def train(args):
     lab, path = load_lab(model, args.solutions)
     torch.manual_seed(args.seed)
     try:
-        D, G, D_solver, G_solver, d_loss, g_loss = build(model, lab, args.lr)
+        D, G, D_solver, G_solver, d_loss, g_loss = build(model, lab, args.lr) if model.setup is None else [None] * 6
     except NotImplementedError as e:
         raise TrainingError(f"{e}: write it in {path} (check it with `make check LAB={model.lab}`), or train the "
                             "reference solution with --solutions") from None
@@ -181,6 +189,8 @@ def train(args):
     print(f"{args.model}: {model.about}, built by {path}\n"
           f"{len(images)} training images {tuple(images.shape[1:])}, batches of {model.batch_size}, "
           f"{model.noise} noise of {model.noise_size}; writing to {out}")
+    if model.setup is not None:
+        return train_collapse(model, lab, images, out, args)
     history = run(model, D, G, D_solver, G_solver, d_loss, g_loss, images, out, args)
     quality = None
     if not args.no_quality and not args.images and model.image_size == 28:
@@ -226,6 +236,45 @@ def run(model, D, G, D_solver, G_solver, d_loss, g_loss, images, out, args):
     save_grid(final.reshape(len(final), *images.shape[1:]), out / "final.png", nrow=8)
     torch.save(G.state_dict(), out / "generator.pt")
     return history
+
+
+def train_collapse(model, lab, images, out, args):
+    """A mode-collapse lab GAN, trained with that lab's loop; its samples, losses and quality report."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gan_assignment import collapse
+    from gan_assignment.images import save_grid
+    from gan_assignment.quality import get_classifier, measure
+    from gan_assignment.report import plot_losses
+
+    if args.resume:
+        print("note: the mode-collapse lab's loop keeps no checkpoint; training starts afresh")
+    setup = collapse.STEPS[model.setup]
+    steps = args.iterations or model.epochs * 1000
+    try:
+        run = collapse.train(lab, setup, collapse.flat_images(images), steps, batch_size=model.batch_size,
+                             seed=args.seed)
+    except NotImplementedError as e:
+        raise TrainingError(f"{e}: write it in gan_assignment/mode_collapse.py, or use --solutions") from None
+    samples = collapse.samples(run, 64)
+    save_grid(samples.reshape(-1, 1, 28, 28) * 2 - 1, out / "final.png", nrow=8)
+    equilibrium = collapse.EQUILIBRIUM[setup.loss]
+    plt.close(plot_losses({"d_loss": run.d_loss, "g_loss": run.g_loss}, (equilibrium, equilibrium),
+                          title=f"{args.model}: losses", save_to=out / "losses.png"))
+    quality = None
+    if not args.no_quality:
+        report = measure(collapse.samples(run, 10_000) * 2 - 1, args.dataset, classifier=get_classifier(args.dataset))
+        print(report)
+        quality = report.as_dict()
+        (out / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
+    summary = {"model": args.model, "iterations": steps, "seconds": run.seconds,
+               "iterations_per_second": steps / max(run.seconds, 1e-9), "device": "cpu", "stopped": None,
+               "diversity": float(lab.diversity(samples)), "quality": quality}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"done: {steps} steps in {run.seconds:.0f} s; diversity {summary['diversity']:.2f}; everything is in {out}")
+    return 0
 
 
 def report_quality(model, G, dataset, out):

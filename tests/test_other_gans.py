@@ -236,3 +236,43 @@ def test_correct_variant_passes(tmp_path, references, lab, function, variant, co
     source = replace_function(LABS[lab].solution_file.read_text(), function, code)
     result = _check(tmp_path, references, lab, source, function)
     assert result.status == "PASS", f"{variant} should pass: {result.line()}"
+
+
+@pytest.mark.parametrize("lab, key, count", [
+    ("mlp_gan", "mlp_generator_default_param_count", 1_510_032),     # the issue's counts, latent 100
+    ("mlp_gan", "mlp_discriminator_param_count", 533_505),
+    ("dcgan", "dcgan_generator_default_param_count", 1_781_504),
+    ("dcgan", "dcgan_discriminator_param_count", 138_624),
+    ("dcgan", "dcgan64_generator_default_param_count", 3_576_704),   # PyTorch's examples/dcgan, nz=100
+    ("dcgan", "dcgan64_discriminator_param_count", 2_765_568),
+])
+def test_parameter_counts(references, lab, key, count):
+    assert int(references[lab][key]) == count
+
+
+@pytest.mark.parametrize("lab", list(LABS))
+def test_the_guarded_autograder_grades_the_lab(tmp_path, lab):
+    """Visible and hidden tests as `make autograde` runs them (sandboxed worker, blind references): the
+    solution passes everything, the released stubs nothing, and the eps/momentum trap fails with its message."""
+    import numpy as np
+
+    from checks.isolated import grade_file
+    from checks.sandbox import Sandbox, available
+    from tools.make_reference import HIDDEN, build_reference
+
+    hidden = tmp_path / "hidden.npz"
+    np.savez_compressed(hidden, **build_reference(LABS[lab], **HIDDEN))
+    references = {"visible": LABS[lab].reference_file, "hidden": hidden}
+    sandbox = Sandbox() if available() else None
+    solution = grade_file(LABS[lab].solution_file, references, lab=LABS[lab], sandbox=sandbox)
+    assert solution["error"] is None, solution
+    for label, results in solution["report"].items():
+        assert [r["status"] for r in results] == ["PASS"] * len(LABS[lab].functions), (label, results)
+    stubs = grade_file(LABS[lab].student_file, references, lab=LABS[lab], sandbox=sandbox)
+    assert {r["status"] for r in stubs["report"]["visible"]} == {"NOT IMPLEMENTED"}
+    if lab == "mlp_gan":
+        trap = tmp_path / "mlp_gan.py"
+        trap.write_text(edit_function(LABS[lab].solution_file.read_text(), "mlp_generator",
+                                      "nn.BatchNorm1d(n_out, eps=BN_EPS)", "nn.BatchNorm1d(n_out, momentum=0.8)"))
+        graded = {r["name"]: r for r in grade_file(trap, references, lab=LABS[lab], sandbox=sandbox)["report"]["hidden"]}
+        assert graded["mlp_generator"]["status"] == "FAIL" and "belongs to eps" in graded["mlp_generator"]["message"]

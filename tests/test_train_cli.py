@@ -51,6 +51,16 @@ def test_every_mnist_model_trains_from_the_command_line(data_env, model):
     assert (out / model / "samples_000002.png").exists() and (out / model / "final.png").exists()
 
 
+@pytest.mark.parametrize("model", ["collapse_naive", "collapse_cured"])
+def test_the_mode_collapse_gans_train_from_the_command_line(data_env, model):
+    out = data_env / "runs"
+    assert cli.main([model, "--solutions", "--iterations", "5", "--limit", "200", "--no-quality",
+                     "--out", str(out)]) == 0
+    summary = json.loads((out / model / "summary.json").read_text())
+    assert summary["iterations"] == 5 and summary["diversity"] >= 0
+    assert (out / model / "final.png").exists() and (out / model / "losses.png").exists()
+
+
 def test_fashion_mnist_and_a_learning_rate_override(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GAN_DATA_FROM", str(require_data(FASHION_MNIST, "apt-get install dataset-fashion-mnist")))
