@@ -245,6 +245,10 @@ def _crash_message(impl, net, built, batch, crash):
     model, layers, call = built
     shape = "x".join(map(str, net.input_shape(batch)))
     text = f"running {call} on a batch of shape ({shape}) raised {describe_error(crash.error, impl.__file__)}"
+    if net.takes == "noise" and "conv" in str(crash.error).lower() and "input of size" in str(crash.error):
+        return text + (f". The noise arrives flat, ({shape}), as the trainer draws it: reshape it to "
+                       f"(N, {net.noise_dim}, 1, 1) before the first ConvTranspose2d (e.g. Unflatten(C={net.noise_dim}, "
+                       "H=1, W=1) from gan_assignment.layers, or z.view(len(z), -1, 1, 1) in forward)")
     return text + _crash_hint(str(crash.error), layers, crash, batch)
 
 

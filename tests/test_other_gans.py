@@ -60,6 +60,8 @@ MISTAKES = [
     ("dcgan", "dcgan_discriminator", "missing Sigmoid", "nn.Sigmoid(), ", "", "Sigmoid()"),
     ("dcgan", "dcgan64_discriminator", "ReLU instead of LeakyReLU", "nn.BatchNorm2d(c_out), nn.LeakyReLU(SLOPE)",
      "nn.BatchNorm2d(c_out), nn.ReLU()", "LeakyReLU(negative_slope=0.2)"),
+    ("dcgan", "dcgan_generator", "noise fed to the first ConvTranspose2d unreshaped",
+     "        Unflatten(C=noise_dim, H=1, W=1),\n", "", "reshape it to (N, 4, 1, 1)"),
     ("dcgan", "dcgan64_generator", "stride 1 on the first layer forgotten", "1 if i == 0 else 2, 0 if i == 0 else 1",
      "2, 1", "received shape"),
 ]
