@@ -29,6 +29,7 @@ from pathlib import Path
 
 from checks import functions as classic
 from checks import dcgan
+from checks import gan_theory as theory
 from checks import mode_collapse as collapse
 from checks.specs import Judged, Loss, Network, Optimizer, Table, Value, Variants
 
@@ -200,7 +201,19 @@ DCGAN = Lab(
         Task("guidelines_question", 2, kind="written"),
     ))
 
-LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE, MLP_GAN, DCGAN)}
+GAN_THEORY = Lab(
+    name="gan_theory", title="The GAN paper's theory in one dimension, and an inference network",
+    assignment="gan_theory", module="gan_theory", notebook="GANTheory.ipynb", required=False, tasks=(
+        Task("optimal_discriminator", 2, check=theory.check_optimal_discriminator,
+             spec=theory.Densities(("mixtures", "apart", "empty"))),
+        Task("js_divergence", 2, check=theory.check_js_divergence,
+             spec=theory.Densities(("mixtures", "apart"), with_grid=True)),
+        Task("algorithm1_step", 3, check=theory.check_algorithm1_step, spec=theory.Algorithm1()),
+        Task("encoder_step", 2, check=theory.check_encoder_step, spec=theory.EncoderStep()),
+        Task("theory_question", 2, kind="written"),
+    ))
+
+LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE, MLP_GAN, DCGAN, GAN_THEORY)}
 
 
 def lab_of(task_name):

@@ -44,9 +44,10 @@ def _judges():
 
 def _hints():
     from checks.functions import loss_hint
+    from checks.gan_theory import encoder_hint, jsd_hint
     from checks.mode_collapse import diversity_hint
 
-    return {"loss": loss_hint, "diversity": diversity_hint}
+    return {"loss": loss_hint, "diversity": diversity_hint, "jsd": jsd_hint, "encoder": encoder_hint}
 
 
 def fill(template, **values):

@@ -148,7 +148,31 @@ def test_other_gan_notebook_runs_with_the_solutions_and_compares_with_the_classi
         assert png.exists() and png.stat().st_size > 1000, f"{png} was not written"
 
 
-@pytest.mark.parametrize("lab", list(OTHER_GANS))
+THEORY_FIGURES = ["optimal_discriminator.png", "figure1.png", "figure1.gif", "value_of_the_game.png",
+                  "generator_losses.png", "helvetica.png", "inference_error.png", "inference_real.png",
+                  "inference_fake.png"]
+
+
+def test_theory_notebook_runs_its_full_1d_schedule_and_draws_figure_1(tmp_path):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    notebook = run_notebook(LABS["gan_theory"].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    checks = [_text(c) for c in code if c.source.startswith("check(")]
+    assert len(checks) == len(LABS["gan_theory"].functions) and all(t.startswith("PASS") for t in checks), checks
+    text = "\n".join(_text(c) for c in code)
+    assert "Traceback" not in text
+    table = text[text.index("G makes modes at"):]
+    assert "-2, 0, 2    -1.3863        -1.3863  0.0000" in table and "collapsed" in table, "at p_g = p_data, V(D*, G) = -log 4 and JSD = 0"
+    assert "modes covered: 3 of 3" in text and "1500 iterations" in text, "the main run's full schedule"
+    for row in ("k = 1 (the paper)", "k = 5", "G steps = 5", "G steps = 10", "saturating loss"):
+        assert row in text, f"the mode-coverage table should have a row {row!r}"
+    assert "times harder at the start" in text and "training the classic vanilla GAN instead" in text
+    for name in THEORY_FIGURES:
+        path = tmp_path / "outputs" / "gan_theory" / name
+        assert path.exists() and path.stat().st_size > 5000, f"{path} was not written"
+
+
+@pytest.mark.parametrize("lab", [*OTHER_GANS, "gan_theory"])
 def test_other_gan_notebook_with_stubs_says_what_is_missing(tmp_path, lab):
     env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
     notebook = run_notebook(LABS[lab].student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
