@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checks.functions import _dtype_mismatch, _fail
+from checks.functions import _dtype_mismatch, _fail, _flat_params
 from checks.reference import load_fixed_weights, param_layers
 from gan_assignment import theory
 
@@ -235,10 +235,6 @@ class Recorder:
         return "".join(e for e in self.events if e in ("D", "G"))
 
 
-def _flat(model):
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).double().cpu()
-
-
 @dataclass(frozen=True)
 class Algorithm1:
     """algorithm1_step in several settings, from fixed weights, with fixed minibatches and plain SGD.
@@ -260,19 +256,21 @@ class Algorithm1:
         return D.to(dtype), G.to(dtype)
 
     def run(self, step, ref_arrays, key, setting, weights_seed, batch, dtype=torch.float64):
-        """Run `step` as the check does; returns (recorder, [(D params, G params, (d_loss, g_loss)) per iteration])."""
+        """Run `step` as the check does; returns (recorder, (D params, G params) at the start,
+        [(D params, G params, (d_loss, g_loss)) per iteration])."""
         label, k, g_steps, saturating, iterations = setting
         D, G = self.networks(weights_seed, dtype)
         recorder = Recorder([torch.as_tensor(b, dtype=dtype) for b in ref_arrays[f"{key}_{label}_noise"]],
                             [torch.as_tensor(b, dtype=dtype) for b in ref_arrays[f"{key}_{label}_data"]])
         d_opt = recorder.watch(torch.optim.SGD(D.parameters(), lr=self.lr), "D")
         g_opt = recorder.watch(torch.optim.SGD(G.parameters(), lr=self.lr), "G")
+        start = (_flat_params(D), _flat_params(G))
         results = []
         for _ in range(iterations):
             losses = step(D, G, d_opt, g_opt, recorder.sampler("data"), recorder.sampler("noise"), batch,
                           k=k, g_steps=g_steps, saturating=saturating)
-            results.append((_flat(D), _flat(G), losses))
-        return recorder, results
+            results.append((_flat_params(D), _flat_params(G), losses))
+        return recorder, start, results
 
     def required(self, key):
         return [((f"{key}_{label}_{what}{i}_output",), ("close",)) for label, _, _, _, iterations in self.settings
@@ -286,7 +284,7 @@ class Algorithm1:
                                                          generator=gen, dtype=torch.float64).numpy() * 2 - 1
             answers[f"{key}_{label}_data"] = (torch.randn(iterations * k, batch, 1, generator=gen,
                                                           dtype=torch.float64) * 0.5 + 1.0).numpy()
-            _, results = self.run(solution.module.algorithm1_step, answers, key, setting, weights_seed, batch)
+            _, _, results = self.run(solution.module.algorithm1_step, answers, key, setting, weights_seed, batch)
             for i, (d, g, losses) in enumerate(results, start=1):
                 answers[f"{key}_{label}_d{i}_output"] = d.numpy()
                 answers[f"{key}_{label}_g{i}_output"] = g.numpy()
@@ -310,7 +308,7 @@ def check_algorithm1_step(impl, ref, task):
         label, k, g_steps, saturating, iterations = setting
         call = f"algorithm1_step(..., batch_size={ref.batch}, k={k}, g_steps={g_steps}, saturating={saturating})"
         try:
-            recorder, results = _run_in_float32_if_needed(
+            recorder, (start_d, start_g), results = _run_in_float32_if_needed(
                 lambda dtype: spec.run(impl.algorithm1_step, ref, key, setting, ref.weights_seed,
                                        ref.batch, dtype))
         except RuntimeError as e:
@@ -319,10 +317,9 @@ def check_algorithm1_step(impl, ref, task):
                       "(requires_grad_(False))? Turn it back on after G's step, or do not freeze D at all")
             raise
         _expect_structure(recorder, call, k, g_steps, iterations, ref.batch)
-        start_d, start_g = (_flat(net) for net in spec.networks(ref.weights_seed))
         for net, start, after, optimizer in (("D", start_d, results[0][0], "d_optimizer"),
                                              ("G", start_g, results[0][1], "g_optimizer")):
-            if torch.equal(start, after.to(start.dtype)):
+            if torch.equal(start, after):
                 _fail(f"after one iteration of {call}, {net}'s parameters have not changed at all: did {net}'s loss "
                       f"reach them? Call loss.backward() after {optimizer}.zero_grad() and before "
                       f"{optimizer}.step()" + (", and do not .detach() G(z) in G's own step" if net == "G" else ""))
@@ -412,10 +409,10 @@ class EncoderStep:
 
     def run(self, step, noise, weights_seed, batch, dtype=torch.float64):
         E, G = self.networks(weights_seed, dtype)
-        g_before = _flat(G)
+        g_before = _flat_params(G)
         recorder = Recorder([torch.as_tensor(b, dtype=dtype) for b in noise])
         optimizer = torch.optim.SGD(E.parameters(), lr=self.lr)
-        results = [(step(E, G, optimizer, recorder.sampler("noise"), batch), _flat(E)) for _ in range(self.steps)]
+        results = [(step(E, G, optimizer, recorder.sampler("noise"), batch), _flat_params(E)) for _ in range(self.steps)]
         return recorder, results, (g_before, G)
 
     def required(self, key):
@@ -437,7 +434,7 @@ def check_encoder_step(impl, ref, task):
     noise = ref[f"{key}_noise"]
     recorder, results, (g_before, G) = _run_in_float32_if_needed(
         lambda dtype: spec.run(impl.encoder_step, noise, ref.weights_seed, ref.batch, dtype))
-    if not torch.equal(g_before, _flat(G).to(g_before.dtype)):
+    if not torch.equal(g_before, _flat_params(G)):
         _fail("encoder_step changed the generator: G is trained already and stays fixed; only E's optimizer steps")
     if recorder.calls["noise"] != spec.steps or any(m != ref.batch for m in recorder.sizes):
         _fail(f"encoder_step drew {recorder.calls['noise'] / spec.steps:g} noise minibatch(es) per step, of sizes "

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from gan_assignment.training import _progress_bar, draw_noise
+
 LOG4 = math.log(4.0)
 LN2 = math.log(2.0)             # the largest JSD (two densities that never overlap)
 GRID = (-4.0, 4.0, 801)        # where densities are drawn and integrated: (low, high, points)
@@ -156,11 +158,11 @@ def train_1d(lab, setting, mixture=Mixture(), iterations=2000, every=100, batch_
         return mixture.sample(m, generator=gen)
 
     def sample_noise(m):
-        return torch.rand(m, noise_dim, generator=gen) * 2 - 1
+        return draw_noise(m, noise_dim, generator=gen)
 
     def measure(iteration):
         with torch.no_grad():
-            samples = G(torch.rand(KDE_SAMPLES, noise_dim, generator=gen) * 2 - 1).double()
+            samples = G(draw_noise(KDE_SAMPLES, noise_dim, generator=gen)).double()
             d = D(x.float().unsqueeze(1)).double().squeeze(1)
         p_g = kde(samples, x)
         d_star = lab.optimal_discriminator(p_data, p_g)
@@ -301,8 +303,8 @@ def generator_gradient_at_start(lab, mixture=Mixture(), d_steps=1000, batch_size
     with one_thread():
         for _ in range(d_steps):
             lab.algorithm1_step(D, G, d_opt, frozen_g, lambda m: mixture.sample(m, generator=gen),
-                                lambda m: torch.rand(m, noise_dim, generator=gen) * 2 - 1, batch_size, k=1)
-    z = torch.rand(1024, noise_dim, generator=gen) * 2 - 1
+                                lambda m: draw_noise(m, noise_dim, generator=gen), batch_size, k=1)
+    z = draw_noise(1024, noise_dim, generator=gen)
     result = {}
     for name, saturating in (("saturating", True), ("non-saturating", False)):
         G.zero_grad()
@@ -332,15 +334,13 @@ def make_encoder(noise_dim, image_dim=784, hidden=(512, 256), seed=None):
 
 def train_encoder(lab, E, G, noise_dim, steps=2000, batch_size=128, lr=1e-3, seed=0, progress=True):
     """Train E with the student's `lab.encoder_step` on fresh uniform noise; returns the losses."""
-    from gan_assignment.training import _progress_bar
-
     gen = torch.Generator().manual_seed(seed)
     device = next(G.parameters()).device
     optimizer = torch.optim.Adam(E.parameters(), lr=lr)
     G.eval()   # a classic DCGAN generator has BatchNorm: use its running statistics, and never update them
 
     def sample_noise(m):
-        return (torch.rand(m, noise_dim, generator=gen) * 2 - 1).to(device)
+        return draw_noise(m, noise_dim, generator=gen).to(device)   # drawn on the CPU: the same noise anywhere
 
     losses = []
     bar = _progress_bar(steps, 0, enabled=progress)
@@ -357,7 +357,7 @@ def recovery_error(E, G, noise_dim, n=2000, seed=1):
     """The mean squared error of E(G(z)) against z, per latent coordinate (numpy (noise_dim,)), on fresh z."""
     gen = torch.Generator().manual_seed(seed)
     device = next(G.parameters()).device
-    z = (torch.rand(n, noise_dim, generator=gen) * 2 - 1).to(device)
+    z = draw_noise(n, noise_dim, generator=gen).to(device)
     with torch.no_grad():
         return ((E(G(z)) - z) ** 2).mean(0).cpu().numpy()
 
@@ -368,7 +368,7 @@ def latent_sensitivity(G, noise_dim, n=256, seed=2):
     cannot be recovered by any encoder."""
     gen = torch.Generator().manual_seed(seed)
     device = next(G.parameters()).device
-    z = torch.rand(n, noise_dim, generator=gen) * 2 - 1
+    z = draw_noise(n, noise_dim, generator=gen)
     change = []
     with torch.no_grad():
         for i in range(noise_dim):
