@@ -30,6 +30,7 @@ from pathlib import Path
 from checks import functions as classic
 from checks import dcgan
 from checks import gan_theory as theory
+from checks import learned
 from checks import mode_collapse as collapse
 from checks.specs import Judged, Loss, Network, Optimizer, Table, Value, Variants
 
@@ -213,7 +214,33 @@ GAN_THEORY = Lab(
         Task("theory_question", 2, kind="written"),
     ))
 
-LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE, MLP_GAN, DCGAN, GAN_THEORY)}
+# Three short labs on what a trained GAN learned; all three look inside the classic DCGAN (gan_assignment/learned.py).
+D_PROBE = Lab(
+    name="d_probe", title="The discriminator as a feature extractor: a linear probe", assignment="d_probe",
+    module="d_probe", notebook="DProbe.ipynb", required=False, tasks=(
+        Task("discriminator_features", 3, check=learned.check_discriminator_features, spec=learned.Features()),
+        Task("fit_linear_probe", 3, check=learned.check_fit_linear_probe, spec=learned.Probe()),
+        Task("probe_question", 2, kind="written"),
+    ))
+
+LATENT_WALKS = Lab(
+    name="latent_walks", title="Latent walks and vector arithmetic", assignment="latent_walks",
+    module="latent_walks", notebook="LatentWalks.ipynb", required=False, tasks=(
+        Task("slerp", 3, check=learned.check_slerp, spec=learned.Slerp()),
+        Task("class_mean_direction", 2, check=learned.check_class_mean_direction, spec=learned.Direction()),
+        Task("walks_question", 2, kind="written"),
+    ))
+
+SALIENCY = Lab(
+    name="saliency", title="What D looks at: saliency maps", assignment="saliency",
+    module="saliency", notebook="Saliency.ipynb", required=False, tasks=(
+        Task("saliency_map", 3, check=learned.check_saliency_map, spec=learned.Saliency()),
+        Task("latent_saliency", 2, check=learned.check_latent_saliency, spec=learned.LatentSaliency()),
+        Task("saliency_question", 2, kind="written"),
+    ))
+
+LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE, MLP_GAN, DCGAN, GAN_THEORY, D_PROBE, LATENT_WALKS,
+                                  SALIENCY)}
 
 
 def lab_of(task_name):

@@ -45,9 +45,11 @@ def _judges():
 def _hints():
     from checks.functions import loss_hint
     from checks.gan_theory import encoder_hint, jsd_hint
+    from checks.learned import direction_hint, probe_hint, saliency_hint
     from checks.mode_collapse import diversity_hint
 
-    return {"loss": loss_hint, "diversity": diversity_hint, "jsd": jsd_hint, "encoder": encoder_hint}
+    return {"loss": loss_hint, "diversity": diversity_hint, "jsd": jsd_hint, "encoder": encoder_hint,
+            "probe": probe_hint, "direction": direction_hint, "saliency": saliency_hint}
 
 
 def fill(template, **values):

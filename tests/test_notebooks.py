@@ -76,7 +76,11 @@ def test_instructor_notebook_runs_end_to_end_and_saves_every_figure(tmp_path, da
     assert text.count("Quality of 1000 samples") == 3, "a quality report after each model"
     if dataset == "mnist":   # a few quick steps draw a few digits at best: the check must say so, and how many
         assert coverage.startswith("FAIL             trained DCGAN:") and "digits covered" in coverage, coverage
-        assert (tmp_path / "dcgan_generator.pt").exists()
+        assert (tmp_path / "dcgan_generator.pt").exists() and (tmp_path / "dcgan_discriminator.pt").exists()
+        # The labs on what the GAN learned look inside this DCGAN instead of training their own.
+        saliency = run_notebook(LABS["saliency"].solution_notebook, tmp_path / "saliency.ipynb", timeout=600, env=env)
+        shown = "\n".join(_text(c) for c in saliency.cells if c.cell_type == "code")
+        assert f"the classic notebook's DCGAN, from {tmp_path}" in shown and "Traceback" not in shown, shown
     else:
         assert "graded on MNIST digits" in coverage
     for name in FIGURES:
@@ -172,7 +176,35 @@ def test_theory_notebook_runs_its_full_1d_schedule_and_draws_figure_1(tmp_path):
         assert path.exists() and path.stat().st_size > 5000, f"{path} was not written"
 
 
-@pytest.mark.parametrize("lab", [*OTHER_GANS, "gan_theory"])
+LEARNED = {  # lab: (the figures its instructor notebook must save, text its outputs must show)
+    "d_probe": (["probe"], ["trained D", "random D (same net)", "pixels", "100 labels", "1,000 labels"]),
+    "latent_walks": (["walks", "norms", "arithmetic", "coordinate_sweep"],
+                     ["near the middle of the walk: lerp", "a random direction, same length",
+                      "the coordinate that changes the images most"]),
+    "saliency": (["saliency_real", "saliency_generated", "latent_saliency", "latent_moved"],
+                 ["saliency on the strokes", "real", "generated"]),
+}
+
+
+def test_the_labs_on_what_the_gan_learned_share_one_trained_dcgan_and_draw_their_pictures(tmp_path):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    for i, (lab, (figures, phrases)) in enumerate(LEARNED.items()):
+        notebook = run_notebook(LABS[lab].solution_notebook, tmp_path / f"{lab}.ipynb", timeout=600, env=env)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        checks = [_text(c) for c in code if c.source.startswith("check(")]
+        assert len(checks) == len(LABS[lab].functions) and all(t.startswith("PASS") for t in checks), checks
+        text = "\n".join(_text(c) for c in code)
+        assert "Traceback" not in text and "Warning" not in text, text
+        # the first lab trains the DCGAN (no classic notebook's weights here); the others reuse it
+        assert ("training the classic DCGAN for 30 iterations" if i == 0 else "the DCGAN trained earlier") in text
+        for phrase in phrases:
+            assert phrase in text, f"the {lab} notebook should show {phrase!r}"
+        for name in figures:
+            png = tmp_path / "outputs" / lab / f"{name}.png"
+            assert png.exists() and png.stat().st_size > 5000, f"{png} was not written"
+
+
+@pytest.mark.parametrize("lab", [*OTHER_GANS, "gan_theory", *LEARNED])
 def test_other_gan_notebook_with_stubs_says_what_is_missing(tmp_path, lab):
     env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
     notebook = run_notebook(LABS[lab].student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
