@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checks import functions as classic
-from checks import dcgan
+from checks import cgan, dcgan
 from checks import gan_theory as theory
 from checks import learned
+from checks import wgan_gp
 from checks import mode_collapse as collapse
 from checks.specs import Judged, Loss, Network, Optimizer, Table, Value, Variants
 
@@ -239,8 +240,35 @@ SALIENCY = Lab(
         Task("saliency_question", 2, kind="written"),
     ))
 
+WGAN_GP = Lab(
+    name="wgan_gp", title="WGAN-GP: a critic, the gradient penalty and a Wasserstein estimate", assignment="wgan_gp",
+    module="wgan_gp", notebook="WGANGP.ipynb", required=False, tasks=(
+        Task("gradient_penalty", 3, check=wgan_gp.check_gradient_penalty, spec=wgan_gp.Penalty()),
+        Task("wgan_critic_loss", 2, check=wgan_gp.check_wgan_critic_loss, builds_on=("gradient_penalty",),
+             spec=wgan_gp.Penalty("wgan_critic_loss")),
+        Task("wgan_generator_loss", 1, check=classic.check_loss, spec=Loss(
+            ("scores_fake",), target_args=(), hint="G wants the critic to score its fakes high: -mean(scores_fake)")),
+        Task("wgan_question", 2, kind="written"),
+    ))
+
+CGAN = Lab(
+    name="cgan", title="A conditional GAN: ask for a digit, get that digit", assignment="cgan",
+    module="cgan", notebook="ConditionalGAN.ipynb", required=False, tasks=(
+        Task("conditional_generator", 2, check=cgan.check_conditional_network, spec=cgan.Conditional(
+            "conditional_generator", "noise", ("noise_dim + num_classes", cgan.NOISE_DIM + cgan.NUM_CLASSES))),
+        Task("conditional_discriminator", 2, check=cgan.check_conditional_network, spec=cgan.Conditional(
+            "conditional_discriminator", "images", ("784 pixels + num_classes", 784 + cgan.NUM_CLASSES))),
+        Task("conditional_dc_discriminator", 2, check=cgan.check_conditional_network, spec=cgan.Conditional(
+            "conditional_dc_discriminator", "images", ("1 image channel + num_classes label maps",
+                                                       1 + cgan.NUM_CLASSES))),
+        Task("cgan_discriminator_loss", 2, check=cgan.check_conditional_loss,
+             spec=cgan.ConditionalLoss("cgan_discriminator_loss")),
+        Task("cgan_generator_loss", 1, check=cgan.check_conditional_loss, spec=cgan.ConditionalLoss("cgan_generator_loss")),
+        Task("cgan_question", 2, kind="written"),
+    ))
+
 LABS = {lab.name: lab for lab in (CLASSIC, MODE_COLLAPSE, MLP_GAN, DCGAN, GAN_THEORY, D_PROBE, LATENT_WALKS,
-                                  SALIENCY)}
+                                  SALIENCY, WGAN_GP, CGAN)}
 
 
 def lab_of(task_name):

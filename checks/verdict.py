@@ -43,13 +43,17 @@ def _judges():
 
 
 def _hints():
+    from checks.cgan import cgan_hint
     from checks.functions import loss_hint
     from checks.gan_theory import encoder_hint, jsd_hint
     from checks.learned import direction_hint, probe_hint, saliency_hint
+    from checks.wgan_gp import critic_hint, penalty_hint
     from checks.mode_collapse import diversity_hint
 
     return {"loss": loss_hint, "diversity": diversity_hint, "jsd": jsd_hint, "encoder": encoder_hint,
-            "probe": probe_hint, "direction": direction_hint, "saliency": saliency_hint}
+            "probe": probe_hint, "direction": direction_hint, "saliency": saliency_hint,
+            "penalty": penalty_hint, "critic": critic_hint,
+            "cgan": cgan_hint}
 
 
 def fill(template, **values):

@@ -51,3 +51,36 @@ def check_source(tmp_path, reference):
         [result] = run_checks(path, [name], reference=reference, time_limit=time_limit)
         return result
     return run
+
+
+def grade_guarded(tmp_path, lab, wrong_source, function, hint):
+    """A lab graded as `make autograde` grades it (sandboxed worker, blind visible and hidden references).
+
+    The solution must pass every visible and hidden test, the stubs must be NOT IMPLEMENTED, and a
+    submission holding `wrong_source` must fail `function`'s hidden test with `hint` in the message,
+    while passing every function that does not build on it. Returns the graded hidden results of the wrong submission.
+    """
+    import numpy as np
+
+    from checks.isolated import grade_file
+    from checks.sandbox import Sandbox, available
+    from tools.make_reference import HIDDEN, build_reference
+
+    hidden = tmp_path / f"{lab.name}_hidden.npz"
+    np.savez_compressed(hidden, **build_reference(lab, **HIDDEN))
+    references = {"visible": lab.reference_file, "hidden": hidden}
+    sandbox = Sandbox() if available() else None
+    solution = grade_file(lab.solution_file, references, lab=lab, sandbox=sandbox)
+    assert solution["error"] is None, solution
+    for label, results in solution["report"].items():
+        assert [r["status"] for r in results] == ["PASS"] * len(lab.functions), (lab.name, label, results)
+    stubs = grade_file(lab.student_file, references, lab=lab, sandbox=sandbox)
+    assert {r["status"] for r in stubs["report"]["visible"]} == {"NOT IMPLEMENTED"}
+    wrong = tmp_path / f"{lab.name}_wrong" / f"{lab.module}.py"
+    wrong.parent.mkdir()
+    wrong.write_text(wrong_source)
+    graded = {r["name"]: r for r in grade_file(wrong, references, lab=lab, sandbox=sandbox)["report"]["hidden"]}
+    assert graded[function]["status"] == "FAIL" and hint in graded[function]["message"], graded[function]
+    independent = [name for name in graded if name != function and function not in lab.task(name).builds_on]
+    assert all(graded[name]["status"] == "PASS" for name in independent), graded
+    return graded

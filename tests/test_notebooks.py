@@ -204,7 +204,39 @@ def test_the_labs_on_what_the_gan_learned_share_one_trained_dcgan_and_draw_their
             assert png.exists() and png.stat().st_size > 5000, f"{png} was not written"
 
 
-@pytest.mark.parametrize("lab", [*OTHER_GANS, "gan_theory", *LEARNED])
+def test_wgan_gp_notebook_trains_against_the_classic_dcgan_for_the_same_time(tmp_path):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    notebook = run_notebook(LABS["wgan_gp"].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    checks = [_text(c) for c in code if c.source.startswith("check(")]
+    assert len(checks) == len(LABS["wgan_gp"].functions) and all(t.startswith("PASS") for t in checks), checks
+    text = "\n".join(_text(c) for c in code)
+    assert "Traceback" not in text and "Warning" not in text, text
+    assert "3.0        40.000               40.000" in text, "a critic of gradient norm 3 pays lambda (3 - 1)^2"
+    assert "generator iterations" in text and "last Wasserstein estimate" in text
+    table = text[text.index("after the same wall time"):]
+    assert "WGAN-GP" in table and "classic DCGAN" in table
+    for name in ("wasserstein", "wgan_gp_samples", "dcgan_samples"):
+        png = tmp_path / "outputs" / "wgan_gp" / f"{name}.png"
+        assert png.exists() and png.stat().st_size > 5000, f"{png} was not written"
+
+
+def test_conditional_gan_notebook_draws_a_row_per_digit_and_tables_the_classifiers_verdict(tmp_path):
+    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    notebook = run_notebook(LABS["cgan"].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    checks = [_text(c) for c in code if c.source.startswith("check(")]
+    assert len(checks) == len(LABS["cgan"].functions) and all(t.startswith("PASS") for t in checks), checks
+    text = "\n".join(_text(c) for c in code)
+    assert "Traceback" not in text and "Warning" not in text, text
+    table = text[text.index("made for digit"):]
+    assert "fully-connected D" in table and "label-map DCGAN D" in table and "mean" in table
+    for name in ("grid_fully_connected", "grid_label_map"):
+        png = tmp_path / "outputs" / "cgan" / f"{name}.png"
+        assert png.exists() and png.stat().st_size > 5000, f"{png} was not written"
+
+
+@pytest.mark.parametrize("lab", [*OTHER_GANS, "gan_theory", *LEARNED, "wgan_gp", "cgan"])
 def test_other_gan_notebook_with_stubs_says_what_is_missing(tmp_path, lab):
     env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
     notebook = run_notebook(LABS[lab].student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)

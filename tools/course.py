@@ -78,10 +78,12 @@ grade_minmax(x_values, y_values)''',
 # What a graded cell of the instructor notebook calls, for each kind of task.
 # Lines every PyTorch training loop has, which say nothing about any answer: a solution may share them
 # with provided code (an optimiser's step, a backward pass, the seed idiom) without leaking anything.
-# So are lines of bare syntax (try:, finally:, else:) and an accumulator's start and end (losses = [], return losses).
+# So are lines of bare syntax (try:, finally:, else:), an accumulator's start and end (losses = [],
+# return losses) and an nn.Module's constructor lines (def __init__(self):, super().__init__()).
 BOILERPLATE = re.compile(r"(\w+\.)*(zero_grad|backward|step)\(\)|with torch\.no_grad\(\):|"
                          r"if seed is not None:|torch\.manual_seed\(seed\)|"
-                         r"(try|finally|else):|\w+ = \[\]|return \w+")
+                         r"(try|finally|else):|\w+ = \[\]|return \w+|"
+                         r"def __init__\(self\):|super\(\)\.__init__\(\)")
 
 GRADED_CALLS = {"check": "function", "check_dcgan_coverage": "weights", "check_minmax": "table"}
 
