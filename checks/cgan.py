@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from checks.functions import _fail
 from checks.learned import _in_float32_if_needed
-from checks.reference import load_fixed_weights, param_layers, sampled
+from checks.reference import load_fixed_weights, param_layers, sampled, signature
 
 NUM_CLASSES = 10
 NOISE_DIM = 4        # a small z for the generator's check: its first layer takes NOISE_DIM + 10 numbers
@@ -32,9 +32,12 @@ class Conditional:
     takes: str
     first_in: tuple
 
-    def build(self, impl, dtype=torch.float64, weights_seed=None):
-        model = getattr(impl, self.function)(*((NOISE_DIM,) if self.takes == "noise" else ()))
-        checksum = load_fixed_weights(param_layers(model), weights_seed) if weights_seed is not None else None
+    def build(self, impl, dtype=torch.float64, weights_seed=None, layers=None, **kwargs):
+        """The network, with the fixed weights of `weights_seed` given to its layers in the order of `layers`
+        (the reference's signatures: registration order does not matter) or, for the solution, its own."""
+        model = getattr(impl, self.function)(*((NOISE_DIM,) if self.takes == "noise" else ()), **kwargs)
+        ordered = param_layers(model) if layers is None else _in_order(model, layers, self)
+        checksum = load_fixed_weights(ordered, weights_seed) if weights_seed is not None else None
         return model.to(dtype), checksum
 
     def inputs(self, gen, batch):
@@ -52,27 +55,39 @@ class Conditional:
         with torch.no_grad():
             out = model(x, labels)
         return {f"{key}_input": x.numpy(), f"{key}_labels": labels.numpy(),
-                f"{key}_param_count": np.int64(sum(p.numel() for p in model.parameters())),
+                f"{key}_layers": np.array([signature(layer) for layer in param_layers(model)]),
                 f"{key}_weights_checksum": np.float64(checksum), f"{key}_output": sampled(out).numpy()}
+
+
+def _in_order(model, expected, spec):
+    """The model's weight layers in the reference's order, matched by type and shape; a clear failure if
+    they differ (a first layer of the wrong width is named: the one-hot's size, or noise_dim hard-coded)."""
+    by_signature = {}
+    for layer in param_layers(model):
+        by_signature.setdefault(signature(layer), []).append(layer)
+    matched = [by_signature[s].pop(0) if by_signature.get(s) else None for s in expected]
+    if None not in matched and not any(by_signature.values()):
+        return matched
+    words, right = spec.first_in
+    extra = [signature(layer) for layers in by_signature.values() for layer in layers]
+    first = expected[0]
+    hint = ""
+    if first not in [signature(layer) for layer in param_layers(model)]:
+        hint = (f" The reference's first layer, {first}, takes {words} = {right}: is the one-hot of the wrong size "
+                f"(F.one_hot(labels, num_classes) has num_classes columns)" + (
+                    ", or noise_dim hard-coded instead of the argument?" if spec.takes == "noise" else "?"))
+    _fail(f"{spec.function}'s layers with weights differ from the docstring's: yours have {', '.join(extra) or 'fewer'} "
+          f"where the reference has {', '.join(s for s, m in zip(expected, matched) if m is None) or 'none'}.{hint}")
 
 
 def check_conditional_network(impl, ref, task):
     spec, key = task.spec, task.name
-    model, _ = spec.build(impl)
-    count, expected = sum(p.numel() for p in model.parameters()), int(ref[f"{key}_param_count"])
-    first = param_layers(model)[0] if param_layers(model) else None
-    size = getattr(first, "in_features", getattr(first, "in_channels", None))
-    words, right = spec.first_in
-    if size is not None and size != right:
-        _fail(f"the first layer of {spec.function} takes {size} inputs; it must take {words} = {right}: is the "
-              f"one-hot of the wrong size? F.one_hot(labels, num_classes) has num_classes = {NUM_CLASSES} columns")
-    if count != expected:
-        _fail(f"{spec.function} has {count:,} parameters, the reference {expected:,}: compare its layers with the "
-              "docstring's list")
+    layers = ref.strings(f"{key}_layers")
+    spec.build(impl, layers=layers)                      # fails first if the layers differ
     labels = torch.as_tensor(ref[f"{key}_labels"], dtype=torch.int64)
 
     def run(dtype):
-        net, _ = spec.build(impl, dtype, ref.weights_seed)
+        net, _ = spec.build(impl, dtype, ref.weights_seed, layers)
         x = ref.tensor(f"{key}_input").to(dtype)
         with torch.no_grad():
             return net, x, net(x, labels), net(x, (labels + 1) % NUM_CLASSES)
@@ -83,6 +98,19 @@ def check_conditional_network(impl, ref, task):
     if torch.allclose(out.double(), other.double()):
         _fail(f"{spec.function} ignores the labels: with every label changed its output is the same. Concatenate "
               "the one-hot labels to the input (F.one_hot(labels, num_classes)), as the docstring says")
+    with torch.no_grad():
+        for asked, why in ((torch.full_like(labels, 3), "a batch of 3s only (F.one_hot(labels) without "
+                            "num_classes has as many columns as the largest label + 1: pass num_classes)"),):
+            try:
+                net(x, asked)
+            except (RuntimeError, IndexError) as e:
+                _fail(f"{spec.function} fails on {why}: {type(e).__name__}: {str(e)[:200]}")
+        try:
+            twelve, _ = spec.build(impl, x.dtype, num_classes=12)
+            twelve(x, torch.full_like(labels, 11))
+        except (RuntimeError, IndexError) as e:
+            _fail(f"{spec.function}(num_classes=12) fails on the label 11 ({type(e).__name__}: {str(e)[:160]}): use "
+                  "the num_classes argument everywhere instead of 10")
     if spec.takes == "images":
         with torch.no_grad():
             flat = net(x.flatten(1), labels)
@@ -91,8 +119,10 @@ def check_conditional_network(impl, ref, task):
                   "images first, whatever their shape")
     ref.expect(f"{key}_output", sampled(out.double().reshape(len(out), -1)),
                f"with fixed weights, {spec.function}'s output differs from the reference (relative error "
-               "{error:.1e}): concatenate in the docstring's order (the input first, then the one-hot), and check "
-               "the layers and activations")
+               "{error:.1e}): concatenate in the docstring's order (the input first, then the one-hot"
+               + (", or the 10 label maps: map k all ones for the images of class k, zeros elsewhere" if "dc" in
+                  spec.function else "") + "), each example with its own label, and check the activations (the "
+               "generator ends with Tanh, the discriminators with a plain Linear: no sigmoid)")
     return []
 
 
@@ -216,4 +246,5 @@ def cgan_hint(value, expected, ref, key, function):
     for slip, slipped in slips.items():
         if math.isclose(value, slipped, rel_tol=1e-6):
             return f"That is {slip}."
-    return "Use F.binary_cross_entropy_with_logits on D's logits, as the docstring says."
+    return ("Use F.binary_cross_entropy_with_logits on D's logits (a mean over the batch), and judge each image "
+            "with its own label: the real images with real_labels, the fakes with fake_labels, in their order.")

@@ -27,12 +27,13 @@ from checks.functions import _fail, _flat_params
 from checks.learned import _float64, _in_float32_if_needed
 
 LAMBDA = 10.0
-SHAPE = (1, 6, 6)
+SHAPE = (2, 6, 6)      # two channels: a norm over the pixels of each channel differs from the right one
+STEEP = 4.0            # the critic scaled so: gradient norms above 1 (the plain critic's are below 1)
 
 
 def make_critic(weights_seed, dtype=torch.float64):
-    """A small convolutional critic of (1, 6, 6) images: no Sigmoid, as WGAN-GP's critic."""
-    critic = nn.Sequential(nn.Conv2d(1, 3, 3), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(3 * 4 * 4, 1))
+    """A small convolutional critic of (2, 6, 6) images: no Sigmoid, as WGAN-GP's critic."""
+    critic = nn.Sequential(nn.Conv2d(2, 3, 3), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(3 * 4 * 4, 1))
     return _float64(critic, weights_seed + 5, dtype)
 
 
@@ -73,7 +74,8 @@ class Penalty:
     function: str = "gradient_penalty"
 
     def required(self, key):
-        return [((f"{key}_output",), ("value",)), ((f"{key}_grad_output",), ("close",))]
+        return [((f"{key}_output",), ("value",)), ((f"{key}_grad_output",), ("close",)),
+                ((f"{key}_steep_output",), ("value",))]
 
     def answers(self, solution, key, gen, weights_seed, batch):
         real = torch.rand(batch, *SHAPE, generator=gen, dtype=torch.float64) * 2 - 1
@@ -85,9 +87,25 @@ class Penalty:
                    f"{key}_output": np.float64(value.item()), f"{key}_grad_output": _grads(value, critic).numpy(),
                    f"{key}_norms_output": _norms_from_solution(solution.module.gradient_penalty, critic, real, fake,
                                                                epsilon)}
+        steep = getattr(solution.module, self.function)(steep_critic(critic), real, fake, epsilon, LAMBDA)
+        answers[f"{key}_steep_output"] = np.float64(steep.item())
         with torch.no_grad():
             answers[f"{key}_distance_output"] = np.float64(critic(real).mean() - critic(fake).mean())
         return answers
+
+
+def steep_critic(critic):
+    """The critic times STEEP: its gradient norms are above 1, where a one-sided penalty shows."""
+    return nn.Sequential(critic, _Scale(STEEP))
+
+
+class _Scale(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return self.factor * x
 
 
 def _inputs(ref, key, dtype):
@@ -103,6 +121,14 @@ def check_gradient_penalty(impl, ref, task):
         return critic, real, fake, epsilon, f(critic, real, fake, epsilon, LAMBDA)
 
     critic, real, fake, epsilon, value = _in_float32_if_needed(run)
+    notes = []
+    if not torch.equal(epsilon, ref.tensor(f"{key}_epsilon").to(epsilon.dtype)) or epsilon.dim() != 1:
+        _fail("gradient_penalty changed the epsilon it was given in place (unsqueeze_, resize_ ...): use "
+              "epsilon.reshape(...) or epsilon.view(...), which return a new tensor")
+    if any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in critic.parameters()):
+        notes.append("gradient_penalty left gradients in the critic's .grad (backward() fills them): take the "
+                     "gradient with torch.autograd.grad(..., create_graph=True), which fills nothing; a training "
+                     "loop that zeroes gradients before the forward pass would add these to its step")
     value = _scalar(value, "gradient_penalty")
     if not value.requires_grad:
         _fail("your penalty does not depend on the critic's weights, so the optimizer cannot use it: take the "
@@ -130,23 +156,28 @@ def check_gradient_penalty(impl, ref, task):
                                                                    abs_tol=1e-12)]
     if "on the interpolates" not in taken:
         _fail(f"your penalty is taken {taken[0] if taken else 'somewhere else'}: it belongs on the interpolates "
-              "x_hat = epsilon * real + (1 - epsilon) * fake, one fraction epsilon_i per example")
-    # The same images cut into 2 channels of 3 x 6 (the critic puts them back): a norm over every value of
+              "x_hat = epsilon * real + (1 - epsilon) * fake, one fraction epsilon_i per example, with the epsilon "
+              "you are given (do not draw your own)")
+    # The same images cut into 4 channels of 3 x 6 (the critic puts them back): a norm over every value of
     # each example does not change; a norm over the channels, or over the pixels of each channel, does.
     recut = nn.Sequential(nn.Unflatten(1, SHAPE), critic)
     recut[0] = nn.Sequential(nn.Flatten(), nn.Unflatten(1, SHAPE))
-    shape = (len(real), 2, 3, 6)
+    shape = (len(real), 4, 3, 6)
     if not math.isclose(again(recut, real.reshape(shape), fake.reshape(shape), epsilon), p, rel_tol=1e-6,
                         abs_tol=1e-12):
-        _fail("the same images cut into 2 channels of 3 x 6 pixels (the critic puts them back together) change "
+        _fail("the same images cut into 4 channels of 3 x 6 pixels (the critic puts them back together) change "
               "your penalty: the norm must be over ALL the values of each example at once "
               "(gradient.flatten(1).norm(dim=1)), not over the channels or over each channel's pixels")
     ref.expect(f"{key}_output", p, "your penalty is {value:.6g}, expected {expected:.6g}. {hint}", kind="value",
                hint=("penalty",))
+    ref.expect(f"{key}_steep_output", again(steep_critic(critic), real, fake, epsilon),
+               f"for a critic {STEEP:g} times steeper (gradient norms above 1), your penalty is {{value:.6g}}, expected "
+               "{expected:.6g}: WGAN-GP penalises norms above 1 as well as below, (||grad|| - 1) ** 2 both ways",
+               kind="value")
     ref.expect(f"{key}_grad_output", _grads(value, critic),
                "your penalty's value is right, but the gradient it sends into the critic's weights differs "
                "(relative error {error:.1e}): keep the whole computation differentiable (create_graph=True)")
-    return []
+    return notes
 
 
 def penalty_hint(value, expected, ref, key):
@@ -181,6 +212,17 @@ def check_wgan_critic_loss(impl, ref, task):
     critic, value = _in_float32_if_needed(run)
     value = _scalar(value, "wgan_critic_loss")
     before = _flat_params(critic)
+    real, fake, epsilon = _inputs(ref, key, value.dtype)
+    losses = {lam: impl.wgan_critic_loss(critic, real, fake, epsilon, lam).item() for lam in (0.0, 1.0, LAMBDA)}
+    if math.isclose(losses[LAMBDA], losses[1.0], rel_tol=1e-9, abs_tol=1e-12):
+        _fail("your critic loss is the same for lam=0, 1 and 10: is the gradient penalty added, with lam passed on "
+              "(gradient_penalty(critic, real, fake, epsilon, lam))?" if math.isclose(losses[0.0], losses[1.0],
+                                                                                      rel_tol=1e-9, abs_tol=1e-12)
+              else "your critic loss is the same for lam=1 and lam=10: pass lam on to gradient_penalty(..., lam)")
+    if not math.isclose(losses[LAMBDA] - losses[0.0], LAMBDA * (losses[1.0] - losses[0.0]), rel_tol=1e-6,
+                        abs_tol=1e-12):
+        _fail("your critic loss does not grow with lam as lam times the penalty: the loss is mean critic(fake) - "
+              "mean critic(real) + gradient_penalty(critic, real, fake, epsilon, lam), with the lam given")
     ref.expect(f"{key}_output", value.item(), "your critic loss is {value:.6g}, expected {expected:.6g}. {hint}",
                kind="value", hint=("critic",))
     if not value.requires_grad:
@@ -190,6 +232,9 @@ def check_wgan_critic_loss(impl, ref, task):
                "error {error:.1e}): is the penalty's gradient taken with create_graph=True?")
     if not torch.equal(before, _flat_params(critic)):
         _fail("wgan_critic_loss changed the critic's weights: it returns the loss; the training loop steps")
+    ref.expect(f"{key}_steep_output", impl.wgan_critic_loss(steep_critic(critic), real, fake, epsilon, LAMBDA).item(),
+               f"for a critic {STEEP:g} times steeper, your critic loss is {{value:.6g}}, expected {{expected:.6g}}: "
+               "the penalty is (||grad|| - 1) ** 2 whichever side of 1 the norm is", kind="value")
     return []
 
 

@@ -87,20 +87,24 @@ def train_wgan_gp(lab, critic, G, images, seconds, n_critic=N_CRITIC, lam=LAMBDA
 def train_classic_for(gan, D, G, images, seconds, device=None, seed=0, batch_size=128):
     """The classic DCGAN (the classic lab's losses and optimiser) trained for about `seconds` of wall time.
 
-    run_a_gan takes a number of iterations: a first short run measures this
-    machine's speed, a second one fills the rest of the time. Returns the history.
+    run_a_gan takes a number of iterations, so it runs in chunks: each chunk is sized
+    from the speed the previous one measured, until the time is spent (the first
+    chunk is short: its start-up cost would make a poor speed estimate). Returns
+    the history: iterations, seconds (wall time, start-up included), losses.
     """
-    first, history = 10, {}
-    run_a_gan(D, G, gan.get_optimizer(D), gan.get_optimizer(G), gan.discriminator_loss, gan.generator_loss,
-              images, num_iterations=first, batch_size=batch_size, device=device, history=history, seed=seed,
-              progress=False, show_every=10 ** 9)
-    rest = max(1, int((seconds - history["seconds"]) / history["seconds"] * first))
-    more = {}
-    run_a_gan(D, G, gan.get_optimizer(D), gan.get_optimizer(G), gan.discriminator_loss, gan.generator_loss,
-              images, num_iterations=rest, batch_size=batch_size, device=device, history=more, seed=seed + 1,
-              show_every=10 ** 9)
-    return {"iterations": first + rest, "seconds": history["seconds"] + more.get("seconds", 0.0),
-            "d_loss": history["d_loss"] + more.get("d_loss", []), "g_loss": history["g_loss"] + more.get("g_loss", [])}
+    done, spent, chunk, losses = 0, 0.0, 10, {"d_loss": [], "g_loss": []}
+    d_opt, g_opt = gan.get_optimizer(D), gan.get_optimizer(G)   # one pair for all chunks: Adam keeps its state
+    while spent < 0.97 * seconds:
+        history, start = {}, time.perf_counter()
+        run_a_gan(D, G, d_opt, g_opt, gan.discriminator_loss, gan.generator_loss,
+                  images, num_iterations=chunk, batch_size=batch_size, device=device, history=history,
+                  seed=seed + done, progress=done > 0, show_every=10 ** 9)
+        took = time.perf_counter() - start
+        done, spent = done + chunk, spent + took
+        for key in losses:
+            losses[key] += history.get(key, [])
+        chunk = max(5, int(chunk / took * (seconds - spent)))   # the rest, at the speed just measured
+    return {"iterations": done, "seconds": spent, **losses}
 
 
 def plot_wasserstein(history, save_to=None):
