@@ -87,7 +87,10 @@ def check_conditional_network(impl, ref, task):
     labels = torch.as_tensor(ref[f"{key}_labels"], dtype=torch.int64)
 
     def run(dtype):
-        net, _ = spec.build(impl, dtype, ref.weights_seed, layers)
+        net, checksum = spec.build(impl, dtype, ref.weights_seed, layers)
+        if not math.isclose(checksum, float(ref[f"{key}_weights_checksum"]), rel_tol=1e-9):
+            raise RuntimeError(f"the fixed weights of {spec.function} differ from the reference's: the reference file "
+                               "was made with another version of checks/reference.py (run `make refs`)")
         x = ref.tensor(f"{key}_input").to(dtype)
         with torch.no_grad():
             return net, x, net(x, labels), net(x, (labels + 1) % NUM_CLASSES)

@@ -77,6 +77,10 @@ class Penalty:
         return [((f"{key}_output",), ("value",)), ((f"{key}_grad_output",), ("close",)),
                 ((f"{key}_steep_output",), ("value",))]
 
+    def hint_keys(self, key):
+        """Answers only the grader's hints read (to name a wrong value's slip): never compared."""
+        return (f"{key}_norms_output", f"{key}_distance_output")
+
     def answers(self, solution, key, gen, weights_seed, batch):
         real = torch.rand(batch, *SHAPE, generator=gen, dtype=torch.float64) * 2 - 1
         fake = torch.rand(batch, *SHAPE, generator=gen, dtype=torch.float64) * 2 - 1
