@@ -479,6 +479,17 @@ def _dtype_mismatch(error):
     return ("Found dtype" in text or "expected scalar type" in text) and ("Double" in text or "Float" in text)
 
 
+def run_in_float32_if_needed(run, mismatch=_dtype_mismatch):
+    """`run(dtype)` in float64 (the reference's precision); again in float32 when it raised a dtype mismatch
+    (`mismatch(error)`): the student's code made float32 tensors of its own, as training feeds them."""
+    try:
+        return run(torch.float64)
+    except RuntimeError as e:
+        if not mismatch(e):
+            raise
+        return run(torch.float32)
+
+
 def loss_hint(value, expected, ref, key, hint, batch):
     """Why a loss's value may be off, from how it compares with the expected one (the verdict's hint)."""
     if expected != 0:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checks.functions import _dtype_mismatch, _fail, _flat_params
+from checks.functions import _fail, _flat_params, run_in_float32_if_needed
 from checks.reference import load_fixed_weights, param_layers
 from gan_assignment import theory
 
@@ -292,23 +292,13 @@ class Algorithm1:
         return answers
 
 
-def _run_in_float32_if_needed(run):
-    """`run(dtype)` in float64; in float32 when the student's code builds float32 tensors (as training feeds)."""
-    try:
-        return run(torch.float64)
-    except RuntimeError as e:
-        if not _dtype_mismatch(e):
-            raise
-        return run(torch.float32)
-
-
 def check_algorithm1_step(impl, ref, task):
     spec, key = task.spec, task.name
     for setting in spec.settings:
         label, k, g_steps, saturating, iterations = setting
         call = f"algorithm1_step(..., batch_size={ref.batch}, k={k}, g_steps={g_steps}, saturating={saturating})"
         try:
-            recorder, (start_d, start_g), results = _run_in_float32_if_needed(
+            recorder, (start_d, start_g), results = run_in_float32_if_needed(
                 lambda dtype: spec.run(impl.algorithm1_step, ref, key, setting, ref.weights_seed,
                                        ref.batch, dtype))
         except RuntimeError as e:
@@ -432,7 +422,7 @@ class EncoderStep:
 def check_encoder_step(impl, ref, task):
     spec, key = task.spec, task.name
     noise = ref[f"{key}_noise"]
-    recorder, results, (g_before, G) = _run_in_float32_if_needed(
+    recorder, results, (g_before, G) = run_in_float32_if_needed(
         lambda dtype: spec.run(impl.encoder_step, noise, ref.weights_seed, ref.batch, dtype))
     if not torch.equal(g_before, _flat_params(G)):
         _fail("encoder_step changed the generator: G is trained already and stays fixed; only E's optimizer steps")

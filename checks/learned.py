@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from checks.functions import _dtype_mismatch, _fail, _flat_params
+from checks.functions import _dtype_mismatch, _fail, _flat_params, run_in_float32_if_needed
 from checks.reference import load_fixed_weights, param_layers, sampled
 
 # torch.func.jvp (the forward-mode way to latent_saliency) makes PyTorch script a helper of its own the
@@ -57,15 +57,15 @@ def _discriminator(name, weights_seed, dtype=torch.float64):
     return _float64(build(), weights_seed + len(name), dtype), shape
 
 
+def _any_dtype_mismatch(error):
+    """PyTorch's dtype mismatches, those of matrix products and convolutions included (x.float(), torch.zeros(...)
+    in the student's code meet the check's float64 networks there)."""
+    return _dtype_mismatch(error) or "same dtype" in str(error) or "should be the same" in str(error)
+
+
 def _in_float32_if_needed(run):
-    """`run(dtype)` in float64 (the reference's precision); again in float32 when the student's code made
-    float32 tensors of its own (x.float(), torch.zeros(...)), as the notebooks' float32 networks allow."""
-    try:
-        return run(torch.float64)
-    except RuntimeError as e:
-        if not _dtype_mismatch(e) and "same dtype" not in str(e) and "should be the same" not in str(e):
-            raise
-        return run(torch.float32)
+    """`run(dtype)` in float64, again in float32 after any dtype mismatch (run_in_float32_if_needed)."""
+    return run_in_float32_if_needed(run, _any_dtype_mismatch)
 
 
 def _tensor_result(value, function, expected_shape, what):

@@ -53,6 +53,14 @@ def check_source(tmp_path, reference):
     return run
 
 
+def check_in_lab(tmp_path, lab, reference, source, function):
+    """The Result of checking `function` of `source`, saved as `lab`'s student module, against `reference`."""
+    path = tmp_path / f"{lab.module}.py"
+    path.write_text(source)
+    [result] = run_checks(path, [function], reference=reference, lab=lab)
+    return result
+
+
 def grade_guarded(tmp_path, lab, wrong_source, function, hint):
     """A lab graded as `make autograde` grades it (sandboxed worker, blind visible and hidden references).
 

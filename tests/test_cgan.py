@@ -6,8 +6,8 @@ import torch
 
 from checks.reference import ReferenceAnswers
 from checks.registry import CGAN as LAB
-from checks.runner import load_impl, run_checks
-from tests.conftest import edit_function, grade_guarded, replace_function
+from checks.runner import load_impl
+from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function
 
 SOLUTION = LAB.solution_file.read_text()
 
@@ -123,10 +123,7 @@ def _source(function, change):
 
 
 def _check(tmp_path, reference, source, function):
-    path = tmp_path / f"{LAB.module}.py"
-    path.write_text(source)
-    [result] = run_checks(path, [function], reference=reference, lab=LAB)
-    return result
+    return check_in_lab(tmp_path, LAB, reference, source, function)
 
 
 @pytest.mark.parametrize("function, mistake, change, hint", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])

@@ -8,9 +8,9 @@ import torch
 
 from checks.reference import ReferenceAnswers
 from checks.registry import GAN_THEORY as LAB
-from checks.runner import load_impl, run_checks
+from checks.runner import load_impl
 from gan_assignment import theory
-from tests.conftest import edit_function, replace_function
+from tests.conftest import check_in_lab, edit_function, replace_function
 
 SOLUTION = LAB.solution_file.read_text()
 
@@ -119,10 +119,7 @@ def reference():
 
 
 def _check(tmp_path, reference, source, function):
-    path = tmp_path / f"{LAB.module}.py"
-    path.write_text(source)
-    [result] = run_checks(path, [function], reference=reference, lab=LAB)
-    return result
+    return check_in_lab(tmp_path, LAB, reference, source, function)
 
 
 def _source(function, change, source=SOLUTION):

@@ -8,9 +8,9 @@ import torch.nn as nn
 
 from checks.reference import ReferenceAnswers
 from checks.registry import D_PROBE, LATENT_WALKS, SALIENCY
-from checks.runner import load_impl, run_checks
+from checks.runner import load_impl
 from gan_assignment import learned
-from tests.conftest import edit_function, grade_guarded, replace_function
+from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function
 
 LABS = {lab.name: lab for lab in (D_PROBE, LATENT_WALKS, SALIENCY)}
 FUNCTION_LAB = {f: lab for lab in LABS.values() for f in lab.functions}
@@ -148,10 +148,7 @@ def references():
 
 def _check(tmp_path, references, source, function):
     lab = FUNCTION_LAB[function]
-    path = tmp_path / f"{lab.module}.py"
-    path.write_text(source)
-    [result] = run_checks(path, [function], reference=references[lab.name], lab=lab)
-    return result
+    return check_in_lab(tmp_path, lab, references[lab.name], source, function)
 
 
 def _source(function, change):
