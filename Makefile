@@ -28,8 +28,12 @@ train: setup  ## the main job: run the instructor notebook on the solutions (LAB
 	GAN_IMPL=$(CURDIR)/solutions GAN_WEIGHTS=$${GAN_WEIGHTS:-$(CURDIR)/outputs/dcgan_generator.pt} \
 		$(PY) -m tools.run_notebook $(or $(LAB),classic)
 
-notebook: setup  ## open the student notebook in JupyterLab
-	$(VENV)/bin/jupyter lab notebooks/GAN.ipynb
+# The student's JupyterLab: nbgrader's instructor tools (Create Assignment, Formgrader, Course List, the
+# Nbgrader menu) are switched off for this session only, by a config folder of this project
+# (tools/student_jupyter); the user's own Jupyter settings are not touched. Validate stays.
+notebook: setup  ## open the student notebook in JupyterLab (NB=notebooks/Other.ipynb for another lab)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student_jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} $(VENV)/bin/jupyter lab $(or $(NB),notebooks/GAN.ipynb) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 demo: setup  ## run every check of every lab against the reference solutions
 	GAN_IMPL=$(CURDIR)/solutions $(PY) -m checks $(LAB_ARG)

@@ -98,15 +98,36 @@ def coverage_result(impl_module, path, root=None):
         report.as_dict()
 
 
-def check_dcgan_coverage(weights=WEIGHTS_FILE):
-    """Print PASS or FAIL (with what to do) for the saved DCGAN generator; returns True on PASS."""
-    from checks.runner import PASS, ImplementationImportError, implementation_path, load_impl
+def not_measurable_here(weights):
+    """Why the coverage cannot be measured quickly here, or None.
 
-    try:
-        module = load_impl(implementation_path())
-    except ImplementationImportError as e:
-        print(f"FAIL             trained DCGAN: {e}")
-        return False
-    status, message, _ = coverage_result(module, weights)
-    print(f"{status:<16} trained DCGAN: {message}")
-    return status == PASS
+    Under nbgrader (the Validate button, with its per-cell time limit) nothing may
+    train: a missing weights file or an untrained classifier fails at once, saying what to do.
+    """
+    from checks.feedback import validating
+    from gan_assignment.quality import classifier_path
+
+    if not Path(weights).exists():
+        return (f"{Path(weights).name} is missing: run the DCGAN training cell (it saves the trained generator "
+                "there), then submit that file with your notebook")
+    if validating() and not classifier_path(DATASET).exists():
+        return ("cannot be measured during validation: the digit classifier that judges the samples is not "
+                "trained yet. Run the notebook's DCGAN cell first (its quality report trains the classifier once, "
+                "about 2 minutes), then validate again")
+    return None
+
+
+def check_dcgan_coverage(weights=WEIGHTS_FILE):
+    """Show PASS or FAIL (with what to do) for the saved DCGAN generator (under nbgrader a FAIL fails the cell)."""
+    from checks.feedback import fail_under_nbgrader, show
+    from checks.runner import FAIL, ImplementationImportError, Result, implementation_path, load_impl
+
+    reason = not_measurable_here(weights)
+    if reason:
+        status, message = FAIL, reason
+    else:
+        try:
+            status, message, _ = coverage_result(load_impl(implementation_path()), weights)
+        except ImplementationImportError as e:
+            status, message = FAIL, str(e)
+    fail_under_nbgrader(show([Result("trained DCGAN", status, message)]))

@@ -16,6 +16,7 @@ matches the reference to about 1e-12; differences from a real mistake are
 
 import math
 import re
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -24,6 +25,7 @@ from checks.reference import (CheckFailure, NetworkCrashed, describe_error, load
                               sampled, signature, trace)
 from checks.specs import CLASSIC_BATCH, OPTIMIZER_STEPS, optimizer_steps, optimizer_test_model
 from checks.verdict import fill
+from checks.yours import applied_between, label
 from gan_assignment.utils import accepts, call_classic
 
 
@@ -129,7 +131,7 @@ def check_network(impl, ref, task):
         except NetworkCrashed:
             _fail(_crash_message(impl, net, model_for(small), small, crash))
         working = classic
-        hint = _crash_hint(str(crash.error), model_for(small)[1], crash, small).lstrip(". ")
+        hint = _crash_hint(str(crash.error), *model_for(small)[:2], crash, small).lstrip(". ")
         notes.append(f"works on batches of {classic}, what the training loop feeds, but not on a batch of "
                      f"{small} ({_short(crash)}). {hint or 'Reshape with -1 for the batch dimension'}. "
                      "Fine for training; a network that takes any batch size is easier to test and sample from")
@@ -160,7 +162,7 @@ def check_network(impl, ref, task):
             with ref.advice(fill(note, cause=".")):
                 _run_network(ref, task, model_for(working), working, flat=True)
         except (NetworkCrashed, CheckFailure) as e:
-            cause = _crash_hint(str(e.error), model_for(working)[1], e, working) \
+            cause = _crash_hint(str(e.error), *model_for(working)[:2], e, working) \
                 if isinstance(e, NetworkCrashed) else ""
             notes.append(fill(note, reason=_short(e), cause=cause or "."))
     if net.default_size:
@@ -231,13 +233,44 @@ def _run_network(ref, task, built, batch, flat=False):
     if flat:
         x = x.reshape(batch, -1)
     shape = "x".join(map(str, x.shape))
-    seen, out = trace(model, layers, x)
+    ran = []
+    seen, out = trace(model, layers, x, ran)
     expected_layers = ref.strings(f"{name}_layers")
     between = ref.strings(f"{name}_between")
     layerwise = net.per_sample or batch == ref.batch
+    yours = Yours(model, layers, ran, seen, out)
     if layerwise:
-        _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows)
-    _compare_output(ref, name, net, expected_layers, between, out, shape, batch, rows if layerwise else None)
+        _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows, yours)
+    _compare_output(ref, name, net, expected_layers, between, out, shape, batch, rows if layerwise else None,
+                    yours)
+
+
+@dataclass
+class Yours:
+    """The student's network as it ran on the check's batch, to say what it did in their terms."""
+    model: object
+    layers: list   # their weight layers, in the reference's order
+    ran: list      # (module, output) of every module without children, in running order
+    seen: list     # the input each of `layers` received
+    out: object    # the network's output
+
+    def layer(self, i, expected):
+        """'Linear(256 -> 256) (your module [3], the 4th of your 6)'."""
+        return f"{expected} ({label(self.model, self.layers[i])})"
+
+    def between(self, i):
+        """What the student's network applied right before layer i (i = len(layers): before the output)."""
+        if i == 0:
+            return None
+        after = self.layers[i] if i < len(self.layers) else None
+        arrived = self.seen[i] if i < len(self.layers) else self.out
+        return applied_between(self.ran, self.layers[i - 1], after, arrived)
+
+    def side_by_side(self, reference, i):
+        """The reference's and the student's steps in two aligned lines (theirs only when known)."""
+        theirs = self.between(i)
+        return (f"\n      the reference applies: {reference}"
+                + (f"\n      yours applies:         {theirs}" if theirs else ""))
 
 
 def _crash_message(impl, net, built, batch, crash):
@@ -249,10 +282,10 @@ def _crash_message(impl, net, built, batch, crash):
         return text + (f". The noise arrives flat, ({shape}), as the trainer draws it: reshape it to "
                        f"(N, {net.noise_dim}, 1, 1) before the first ConvTranspose2d (e.g. Unflatten(C={net.noise_dim}, "
                        "H=1, W=1) from gan_assignment.layers, or z.view(len(z), -1, 1, 1) in forward)")
-    return text + _crash_hint(str(crash.error), layers, crash, batch)
+    return text + _crash_hint(str(crash.error), model, layers, crash, batch)
 
 
-def _crash_hint(error, layers, crash, batch):
+def _crash_hint(error, model, layers, crash, batch):
     baked = re.search(r"shape '\[(-?\d+),", error)
     if baked and int(baked.group(1)) not in (-1, batch):
         return (f". The batch size {baked.group(1)} is built into a reshape, so only batches of exactly that "
@@ -265,7 +298,7 @@ def _crash_hint(error, layers, crash, batch):
     if "mat1 and mat2" in error and crash.reached is not None:
         layer = layers[crash.reached]
         got = crash.seen[crash.reached]
-        where = f"layer {crash.reached + 1} of {len(layers)} ({signature(layer)})"
+        where = f"{signature(layer)} ({label(model, layer)})"
         if got is not None and got.dim() > 2 and isinstance(layer, nn.Linear):
             return (f". {where} received shape {tuple(got.shape)}: a Linear layer needs flat vectors, so "
                     "flatten the images to (N, 784) first (Flatten())")
@@ -308,10 +341,10 @@ def _bias_hint(layers, matched, got_count, expected_count):
     return ""
 
 
-def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows):
+def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows, yours):
     shapes = [tuple(int(d) for d in s.split("x")) for s in ref.strings(f"{name}_layer_input_shapes")]
     for i, got in enumerate(seen):
-        layer = f"layer {i + 1} of {len(expected_layers)} ({expected_layers[i]})"
+        layer = yours.layer(i, expected_layers[i])
         if got is None:
             _fail(f"on input ({shape}), {layer} was never used in forward()")
         key = f"{name}_layer_input_{i}"
@@ -323,11 +356,11 @@ def _compare_layer_inputs(ref, name, expected_layers, between, seen, shape, rows
         # float32 is what the reference stores of a layer's input: enough to locate a difference
         ref.expect(key, sampled(got.reshape(expected_shape)).float().numpy(),
                    f"on input ({shape}), the values reaching {layer} differ from the reference "
-                   f"(relative error {{error:.1e}}).\n    {where} the reference applies: {between[i] or 'nothing'}",
-                   rows=rows)
+                   f"(relative error {{error:.1e}}).\n    {where}:"
+                   + yours.side_by_side(between[i] or 'nothing', i), rows=rows)
 
 
-def _compare_output(ref, name, net, expected_layers, between, out, shape, batch, rows):
+def _compare_output(ref, name, net, expected_layers, between, out, shape, batch, rows, yours):
     """The output against the reference: on the reference batch (its `rows`), or, with rows None, on the
     classic batch (batch statistics tie every row to the whole batch, so only the output is stored)."""
     if net.takes in ("images", "flat"):
@@ -351,8 +384,9 @@ def _compare_output(ref, name, net, expected_layers, between, out, shape, batch,
     else:
         ref.expect(f"{name}_output", out,
                    "every layer receives the right values but the output differs (relative error {error:.1e}).\n"
-                   f"    after {expected_layers[-1]} the reference applies: "
-                   f"{between[-1] or 'nothing (return the raw scores, no sigmoid)'}", rows=rows)
+                   f"    after {yours.layer(len(expected_layers) - 1, expected_layers[-1])}:"
+                   + yours.side_by_side(between[-1] or 'nothing (return the raw scores, no sigmoid)',
+                                        len(expected_layers)), rows=rows)
 
 
 def _expect_default_size(impl, ref, task):

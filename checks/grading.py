@@ -22,7 +22,8 @@ from pathlib import Path
 
 from checks.minmax import minmax_status
 from checks.registry import CLASSIC, lab_of
-from checks.runner import PASS
+from checks.feedback import show, wrap
+from checks.runner import PASS, Result
 
 RESULTS_FILE = "grading_results.json"
 
@@ -33,7 +34,8 @@ class GradeFailure(AssertionError):
     """A graded test failed; IPython shows just the message."""
 
     def _render_traceback_(self):
-        return [f"FAILED: {line}" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
+        lines = wrap(str(self), width=80).splitlines()   # nbgrader cuts lines at 90 characters
+        return [f"FAILED: {line}" if i == 0 else line for i, line in enumerate(lines)]
 
 
 def references(lab=CLASSIC):
@@ -49,7 +51,9 @@ def grading_results(impl=None, weights=None, lab=CLASSIC):
 
     `weights`: the saved DCGAN generator, when the coverage check is wanted too.
     """
-    if os.environ.get("NBGRADER_EXECUTION"):
+    # Autograding: the grades were decided before the notebook ran. Validating (the student's
+    # Validate button) runs the checks here, like an ordinary session: the verdict must be the truth.
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         if not Path(RESULTS_FILE).exists():
             raise GradeFailure(f"{RESULTS_FILE} is missing: grade with `make autograde`, which decides the grades")
         return json.loads(Path(RESULTS_FILE).read_text())
@@ -65,7 +69,7 @@ def grading_results(impl=None, weights=None, lab=CLASSIC):
 
 
 def grade(name, hidden=False):
-    """Pass silently-ish (prints PASS) or raise GradeFailure with what to fix."""
+    """Show PASS, or raise GradeFailure with what to fix (the test cell then scores 0)."""
     label = "hidden" if hidden else "visible"
     report = grading_results(lab=lab_of(name))["report"]
     if label not in report:
@@ -76,26 +80,28 @@ def grade(name, hidden=False):
             raise GradeFailure(f"{name} fails a hidden test (other weights, inputs and batch size than the "
                                "visible check). Is something hard-coded, or special-cased to the visible test?")
         raise GradeFailure(f"{name}: {result['status']}" + (f": {result['message']}" if result["message"] else ""))
-    print(f"PASS {name}" + (" (hidden test)" if hidden else ""))
-    if not hidden:
-        for note in result.get("notes", []):
-            print(f"  note: {note}")
+    show([Result(name + (" (hidden test)" if hidden else ""), PASS, "",
+                 notes=[] if hidden else list(result.get("notes", [])))])
 
 
 def grade_dcgan_coverage(weights=None):
     """Pass when the saved DCGAN generator draws all ten digits (see checks.coverage)."""
-    from checks.coverage import WEIGHTS_FILE
+    from checks.coverage import WEIGHTS_FILE, not_measurable_here
 
-    coverage = grading_results(weights=weights or WEIGHTS_FILE).get("coverage")
+    weights = weights or WEIGHTS_FILE
+    reason = None if os.environ.get("NBGRADER_EXECUTION") == "autograde" else not_measurable_here(weights)
+    if reason:
+        raise GradeFailure(f"trained DCGAN: FAIL: {reason}")
+    coverage = grading_results(weights=weights).get("coverage")
     if coverage is None:
         raise GradeFailure("the DCGAN coverage check did not run: grade again with the saved generator")
     if coverage["status"] != PASS:
         raise GradeFailure(f"trained DCGAN: {coverage['status']}: {coverage['message']}")
-    print(f"PASS trained DCGAN: {coverage['message']}")
+    show([Result("trained DCGAN", PASS, coverage["message"])])
 
 
 def grade_minmax(x_values, y_values):
     status, message = minmax_status(x_values, y_values)
     if status != PASS:
         raise GradeFailure(f"min-max table: {status}" + (f": {message}" if message else ""))
-    print("PASS min-max table")
+    show([Result("min-max table", PASS)])

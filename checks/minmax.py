@@ -44,7 +44,9 @@ def minmax_status(x_values, y_values, reference=None):
 
 
 def check_minmax(x_values, y_values):
-    """Print PASS, FAIL or NOT ANSWERED for the min-max table; True if it is right."""
+    """Show PASS, FAIL or NOT ANSWERED for the min-max table (under nbgrader, anything but PASS fails the cell)."""
+    from checks.feedback import fail_under_nbgrader, show
+    from checks.runner import Result
+
     status, message = minmax_status(x_values, y_values)
-    print(f"{status:<16} min-max table" + (f": {message}" if message else ""))
-    return status == "PASS"
+    fail_under_nbgrader(show([Result("min-max table", status, message)]))

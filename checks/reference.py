@@ -293,13 +293,15 @@ class NetworkCrashed(Exception):
         self.error, self.reached, self.seen = error, reached, seen
 
 
-def trace(model, layers, x):
+def trace(model, layers, x, ran=None):
     """Run `model` on `x`; return (the input each of `layers` received, the output).
 
     Layers that never ran have None as input. Everything is returned as float64
     CPU tensors, detached. `x` goes to the device of the model's parameters (a
     student's code may have moved them to the GPU). If the model raises,
-    NetworkCrashed says which layer it had reached.
+    NetworkCrashed says which layer it had reached. `ran`, a list, receives
+    (module, output) for every module without children, in the order they ran:
+    what the student's network did between two layers, in their own terms.
     """
     seen = [None] * len(layers)
     reached = [None]
@@ -311,8 +313,14 @@ def trace(model, layers, x):
                 seen[index] = args[0].detach().double().cpu().clone()
         return record
 
+    def log(module, _args, output):
+        if isinstance(output, torch.Tensor):
+            ran.append((module, output.detach().double().cpu()))
+
     device = next((p.device for p in model.parameters()), x.device)
     handles = [layer.register_forward_pre_hook(hook(i)) for i, layer in enumerate(layers)]
+    if ran is not None:
+        handles += [m.register_forward_hook(log) for m in model.modules() if not list(m.children())]
     try:
         output = model(x.to(device))
     except (RuntimeError, ValueError, TypeError, IndexError, AttributeError, AssertionError) as e:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from checks.feedback import Feedback, fail_under_nbgrader, show
 from checks.reference import CheckFailure, ReferenceAnswers, describe_error, needs_gpu
 from checks.registry import CLASSIC, LABS, ROOT, lab_of
 
@@ -55,13 +56,8 @@ class Result:
         return self.status == PASS
 
     def line(self):
-        text = f"{self.status:<16} {self.name}"
-        if self.message:
-            first, *rest = self.message.splitlines()
-            text += f": {first}" + "".join(f"\n{'':<17}{line}" for line in rest)
-        for note in self.notes:
-            text += f"\n{'':<17}note: {note}"
-        return text
+        """The terminal's view: 'STATUS  name: message', wrapped (checks/feedback.py)."""
+        return Feedback([self]).text()
 
 
 def load_impl(path):
@@ -147,7 +143,9 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
     try:
         impl = load_impl(impl_path)
     except ImplementationImportError as e:
-        return [Result(n, FAIL, f"could not import your file: {e}") for n in names]
+        # One error, said once: the other functions refer to it.
+        return [Result(n, FAIL, f"could not import your file: {e}" if i == 0 else
+                       f"could not import your file (the error is under {names[0]})") for i, n in enumerate(names)]
 
     results = {}
     for name in names:
@@ -236,14 +234,13 @@ def _time_limit(seconds):
 
 
 def check(*names, impl=None):
-    """Check the named functions (default: all of the classic lab) and print one line each; True if all pass.
+    """Check the named functions (default: all of the classic lab) and show the verdicts.
 
-    Meant for notebooks: `check("sample_noise")`.
+    Meant for notebooks: `check("sample_noise")` shows a PASS / FAIL / NOT IMPLEMENTED badge
+    and what to fix, and returns nothing (a returned True/False would print under it). Under
+    nbgrader (its Validate button) a function that does not pass also fails the cell.
     """
-    results = run_checks(impl, names or None)
-    for result in results:
-        print(result.line())
-    return all(r.passed for r in results)
+    fail_under_nbgrader(show(run_checks(impl, names or None)))
 
 
 def require(*names, impl=None):
@@ -253,7 +250,7 @@ def require(*names, impl=None):
     While nbgrader autogrades, training is skipped: grading needs none of it.
     """
     if os.environ.get("NBGRADER_EXECUTION"):
-        print("Training is skipped while autograding.")
+        print("Training is skipped while nbgrader runs the notebook (Validate, autograding).")
         return False
     failing = [r for r in run_checks(impl, names) if not r.passed]
     if failing:
@@ -298,8 +295,7 @@ def main(argv=None):
             return 2
         print(("\n" if index else "") + f"Checking {impl}" + ("" if len(labs) == 1 else
               f"  ({lab.name} lab{'' if lab.required else ', optional'})"))
-        for result in results:
-            print(result.line())
+        print(Feedback(results).text())
         counts = {s: sum(r.status == s for r in results) for s in (PASS, FAIL, NOT_IMPLEMENTED)}
         print(f"\n{counts[PASS]} of {len(results)} functions pass"
               f" ({counts[FAIL]} fail, {counts[NOT_IMPLEMENTED]} not implemented)")

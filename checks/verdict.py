@@ -56,6 +56,24 @@ def _hints():
             "cgan": cgan_hint}
 
 
+class RelativeError(float):
+    """A relative error that reads as words too: "9.8e-03 (about 1 % off: not a rounding difference)".
+
+    "relative error 9.8e-03" alone reads as "almost right" to most students; the words say how far off
+    that is compared with what float rounding could explain (the checks allow 1e-05).
+    """
+
+    def __format__(self, spec):
+        number = format(float(self), spec)
+        if not math.isfinite(self):
+            return f"{number}: the values are not finite"
+        percent = float(self) * 100
+        if percent >= 30:
+            return f"{number}: as large as the values themselves, a different computation"
+        shown = f"{percent:.0f}" if percent >= 10 else f"{percent:.1g}"
+        return f"{number}: about {shown} % off, not a rounding difference"
+
+
 def fill(template, **values):
     """`template` with {name} and {name:spec} fields filled from `values`; any other field is left as text.
 
@@ -101,7 +119,7 @@ def judge_one(expectation, ref):
     if e.kind == "close":
         if got.size != expected.size:
             return f"{e.key}: got {got.size} values, expected {expected.size}"
-        error = relative_difference(got.reshape(expected.shape), expected)
+        error = RelativeError(relative_difference(got.reshape(expected.shape), expected))
         ok = error <= tolerance
     else:
         expected = float(expected.reshape(-1)[0])

@@ -42,14 +42,19 @@ def show_images(images, title=None, save_to=None):
     cols = math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / cols)
 
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + (0.4 if title else 0)),
-                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
+    # The grid fills the figure; a title gets a band of its own above it (matplotlib's default margins
+    # would leave a blank gap between the title and the images).
+    band = 0.4 if title else 0.0
+    height = rows * 0.9 + band
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, height), squeeze=False,
+                             gridspec_kw={"wspace": 0.05, "hspace": 0.05, "left": 0.01, "right": 0.99,
+                                          "bottom": 0.01, "top": 1 - (band + 0.05) / height})
     for ax in axes.flat:
         ax.axis("off")
     for ax, img in zip(axes.flat, images):
         ax.imshow(img if colour else img.reshape(side, side), cmap=None if colour else "gray", vmin=0.0, vmax=1.0)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, y=1 - band / 2 / height, va="center")
     if save_to is not None:
         fig.savefig(save_to, dpi=100, bbox_inches="tight")
     return fig

@@ -108,7 +108,7 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
     import matplotlib.pyplot as plt
 
     if os.environ.get("NBGRADER_EXECUTION"):
-        print(f"{name}: training skipped while autograding.")
+        print(f"{name}: training skipped while nbgrader runs the notebook (Validate, autograding).")
         return None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

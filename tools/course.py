@@ -26,7 +26,6 @@ every other cell is read-only. Every task of the lab must have exactly one cell.
 """
 
 import argparse
-import ast
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ from pathlib import Path
 import nbformat
 
 from checks.registry import LABS, ROOT
-from tools.release import solution_lines, strip_solutions
+from tools.release import graded_call, solution_lines, strip_solutions
 
 COURSE_ID = "gan-course"
 CELL_TIMEOUT = 60  # seconds per cell while autograding (nbgrader's default is 30)
@@ -75,7 +74,6 @@ grade_dcgan_coverage()''',
 from checks.grading import grade_minmax
 grade_minmax(x_values, y_values)''',
 }
-# What a graded cell of the instructor notebook calls, for each kind of task.
 # Lines every PyTorch training loop has, which say nothing about any answer: a solution may share them
 # with provided code (an optimiser's step, a backward pass, the seed idiom) without leaking anything.
 # So are lines of bare syntax (try:, finally:, else:), an accumulator's start and end (losses = [],
@@ -85,7 +83,6 @@ BOILERPLATE = re.compile(r"(\w+\.)*(zero_grad|backward|step)\(\)|with torch\.no_
                          r"(try|finally|else):|\w+ = \[\]|return \w+|"
                          r"def __init__\(self\):|super\(\)\.__init__\(\)")
 
-GRADED_CALLS = {"check": "function", "check_dcgan_coverage": "weights", "check_minmax": "table"}
 
 
 def module_path(lab):
@@ -108,27 +105,6 @@ def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
     if points is not None:
         meta["points"] = points
     return meta
-
-
-def graded_call(cell):
-    """The kind of task a code cell tests and the task it names, e.g. ("function", "bce_loss"), or None."""
-    if cell.cell_type != "code":
-        return None
-    try:
-        tree = ast.parse(cell.source)
-    except SyntaxError:
-        return None
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-             and node.func.id in GRADED_CALLS]
-    if len(tree.body) != 1 or len(calls) != 1:
-        return None
-    call = calls[0]
-    kind = GRADED_CALLS[call.func.id]
-    if kind == "function":
-        if len(call.args) != 1 or not isinstance(call.args[0], ast.Constant):
-            return None
-        return kind, call.args[0].value
-    return kind, None
 
 
 def nbgrader_notebook(notebook, lab):

@@ -20,6 +20,7 @@ markdown cell becomes an answer placeholder. Outputs are cleared.
 """
 
 import argparse
+import ast
 import re
 import sys
 from pathlib import Path
@@ -29,6 +30,10 @@ from checks.registry import LABS, ROOT
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
+
+
+# What a graded cell of a notebook calls, for each kind of task (checks/registry.py).
+GRADED_CALLS = {"check": "function", "check_dcgan_coverage": "weights", "check_minmax": "table"}
 
 
 class ReleaseError(ValueError):
@@ -94,8 +99,34 @@ def _enclosing_function(lines_before, indent):
     return None
 
 
-def release_notebook(notebook):
-    """The student version of an nbformat notebook (a new object; outputs cleared)."""
+def graded_call(cell):
+    """The kind of task a code cell tests and the task it names, e.g. ("function", "bce_loss"), or None."""
+    if cell.cell_type != "code":
+        return None
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return None
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id in GRADED_CALLS]
+    if len(tree.body) != 1 or len(calls) != 1:
+        return None
+    call = calls[0]
+    kind = GRADED_CALLS[call.func.id]
+    if kind == "function":
+        if len(call.args) != 1 or not isinstance(call.args[0], ast.Constant):
+            return None
+        return kind, call.args[0].value
+    return kind, None
+
+
+def release_notebook(notebook, lab=None):
+    """The student version of an nbformat notebook (a new object; outputs cleared).
+
+    With `lab`, each check cell becomes an nbgrader test cell worth its task's points, so that
+    nbgrader's Validate button judges the notebook by its checks (a notebook without test cells
+    "passes all the tests" whatever it holds). The cells stay editable: this copy is the student's.
+    """
     import copy
 
     student = copy.deepcopy(notebook)
@@ -104,6 +135,12 @@ def release_notebook(notebook):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+        graded = graded_call(cell) if lab else None
+        if graded:
+            kind, name = graded
+            task = lab.task(name) if name else next(t for t in lab.tasks if t.kind == kind)
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": False, "points": task.points,
+                                         "grade_id": f"check_{task.name}", "schema_version": 3}
     return student
 
 
@@ -115,7 +152,7 @@ def student_versions():
     for lab in LABS.values():
         notebook = nbformat.read(lab.solution_notebook, as_version=4)
         versions[lab.student_file] = strip_solutions(lab.solution_file.read_text())
-        versions[lab.student_notebook] = nbformat.writes(release_notebook(notebook)) + "\n"
+        versions[lab.student_notebook] = nbformat.writes(release_notebook(notebook, lab)) + "\n"
     return versions
 
 

@@ -1,0 +1,304 @@
+"""A student's JupyterLab in a real browser: the server, headless Chromium, and the notebook as the student sees it.
+
+    with JupyterLab(desk, state_folder, env) as lab, chromium() as driver:
+        notebook = Notebook(driver, lab, "notebooks/GAN.ipynb", artefacts)
+        notebook.open()
+        notebook.run(3)                      # Shift+Enter on code cell 3, wait for its [n]:
+        notebook.badges(3)                   # the verdict badges in its output area
+
+The server is started the way `make notebook` starts it (JUPYTER_CONFIG_PATH=tools/student_jupyter, which
+hides nbgrader's instructor tools), on a tmp copy of the student's desk: autosave and Validate write to the
+notebook they open, and the user's own files must not change. Every wait says what the student would have
+seen when it runs out.
+"""
+
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL = "apt-get install chromium chromium-driver && .venv/bin/pip install selenium"
+STUDENT_CONFIG = ROOT / "tools" / "student_jupyter"   # what `make notebook` puts on JUPYTER_CONFIG_PATH
+START_TIMEOUT = 90       # seconds for JupyterLab to answer: the test machine has 2 slow cores
+PROMPT = re.compile(r"^\[(\d+)\]:$")    # a code cell that has run: [12]: ([ ]: never ran, [*]: running)
+
+
+def require_browser():
+    """Selenium's webdriver module; skip (fail in CI, which must run the browser test) when it cannot run."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    try:
+        from selenium import webdriver
+    except ImportError:
+        missing.append("the selenium package")
+        webdriver = None
+    if missing:
+        message = f"the browser test needs {', '.join(missing)}: {INSTALL}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return webdriver
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """`jupyter lab` serving `root` on 127.0.0.1, on a free port with a random token, stopped on exit.
+
+    It runs as `make notebook` runs it: JUPYTER_CONFIG_PATH starts with tools/student_jupyter. Its workspace
+    and user settings go to folders under `state` so that nothing is written to the user's ~/.jupyter (and
+    the user's own settings cannot change what the test sees). Its log is `state`/jupyter.log.
+    """
+
+    def __init__(self, root, state, env=None):
+        self.root, self.state = Path(root), Path(state)
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.log_path = self.state / "jupyter.log"
+        self.env = {**os.environ, **(env or {})}
+        config_path = os.environ.get("JUPYTER_CONFIG_PATH")
+        self.env["JUPYTER_CONFIG_PATH"] = str(STUDENT_CONFIG) + (f"{os.pathsep}{config_path}" if config_path else "")
+        self.process = None
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        """The browser's address of `path` ("lab/tree/notebooks/GAN.ipynb"), logged in by the token."""
+        return f"{self.base}/{path}?token={self.token}"
+
+    def get(self, path):
+        """(HTTP status, body) of GET `path` on the server, with the token."""
+        request = urllib.request.Request(f"{self.base}/{path}", headers={"Authorization": f"token {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(errors="replace")
+
+    def log(self, tail=6000):
+        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else "(no log)"
+
+    def __enter__(self):
+        self.state.mkdir(parents=True, exist_ok=True)
+        # No "Would you like to get notified about official Jupyter news?" toast over the screenshots.
+        notification = self.state / "user-settings" / "@jupyterlab" / "apputils-extension"
+        notification.mkdir(parents=True, exist_ok=True)
+        (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+                   "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+                   f"--ServerApp.root_dir={self.root}", f"--LabApp.workspaces_dir={self.state / 'workspaces'}",
+                   f"--LabApp.user_settings_dir={self.state / 'user-settings'}"]
+        if os.geteuid() == 0:
+            command.append("--allow-root")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=self.root, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            self._wait_until_it_answers()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait_until_it_answers(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"JupyterLab exited with status {self.process.returncode} before it answered; "
+                            f"its log:\n{self.log()}")
+            try:
+                if self.get("api/status")[0] == 200:
+                    return
+            except OSError:   # not listening yet
+                pass
+            time.sleep(0.5)
+        pytest.fail(f"JupyterLab did not answer on {self.base}/api/status within {START_TIMEOUT} s; "
+                    f"its log:\n{self.log()}")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()    # the server shuts its kernels down on SIGTERM
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def chromium(width=1400, height=1000):
+    """Headless Chromium driven by Selenium 4; quit on exit."""
+    webdriver = require_browser()
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Notebook:
+    """One notebook open in JupyterLab, seen and driven as a student would: click a cell, Shift+Enter, read.
+
+    Cells are numbered as in the .ipynb file (markdown cells count): JupyterLab draws every cell, in order
+    (its default windowing mode, "contentVisibility", keeps off-screen cells in the page).
+    """
+
+    def __init__(self, driver, lab, path, artefacts):
+        self.driver, self.lab, self.path, self.artefacts = driver, lab, path, Path(artefacts)
+        self.artefacts.mkdir(parents=True, exist_ok=True)
+
+    def open(self, timeout=90):
+        """Open the notebook in JupyterLab; wait until its cells show and its kernel is idle."""
+        self.driver.get(self.lab.url(f"lab/tree/{self.path}"))
+        self.wait(timeout, lambda d: self.cells() and self.kernel_status() == "idle",
+                  lambda: f"{self.path} did not open with an idle kernel within {timeout} s: the kernel status was "
+                          f"{self.kernel_status()!r} and the page showed:\n{self.page_text()}")
+
+    # -- waiting and looking -------------------------------------------------------------------------
+
+    def wait(self, timeout, condition, message):
+        """Wait until condition(driver) is true; else fail with message() (what the student would see)."""
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.25).until(condition)
+        except TimeoutException:
+            pytest.fail(message())
+
+    def find(self, selector, within=None):
+        from selenium.webdriver.common.by import By
+
+        return (within or self.driver).find_elements(By.CSS_SELECTOR, selector)
+
+    def page_text(self, limit=3000):
+        return self.driver.find_element("tag name", "body").text[:limit]
+
+    def kernel_status(self):
+        """The notebook toolbar's kernel status: "idle", "busy", "starting", ... (None before it shows)."""
+        found = self.find(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+        return found[0].get_attribute("data-status") if found else None
+
+    def cells(self):
+        return self.find(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+
+    def cell(self, index):
+        return self.cells()[index]
+
+    def prompt(self, index):
+        """The code cell's input prompt: "[ ]:" never ran, "[*]:" running, "[3]:" ran third."""
+        [prompt] = self.find(".jp-InputPrompt", self.cell(index))
+        return prompt.get_attribute("textContent").strip()
+
+    def output_text(self, index):
+        """What the cell's output area shows, as text ("" when empty)."""
+        return "\n".join(self.text(o) for o in self.find(".jp-OutputArea-output", self.cell(index)))
+
+    def text(self, element):
+        """An element's text as shown: scrolled into view first (off-screen cells are not laid out)."""
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'nearest'});", element)
+        return element.text
+
+    def scroll_to(self, index):
+        """Scroll cell `index` to the top of the notebook, for a screenshot."""
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", self.cell(index))
+
+    def badges(self, index):
+        """The verdict badges (.gan-check-badge) in the cell's output area, as their texts."""
+        return [self.text(b) for b in self.find(".jp-OutputArea .gan-check-badge", self.cell(index))]
+
+    def stray_outputs(self, index):
+        """What a check cell must not show: a returned value (JupyterLab marks it with an output prompt [n]:,
+        where the classic notebook wrote Out[n]:; displayed output has an empty prompt) or a line True/False."""
+        cell = self.cell(index)
+        stray = [f"a returned value, prompt {p.get_attribute('textContent').strip()!r}"
+                 for p in self.find(".jp-OutputPrompt", cell) if p.get_attribute("textContent").strip()]
+        stray += [f"output {t!r}" for t in (self.text(o).strip() for o in self.find(".jp-OutputArea-output", cell))
+                  if t in ("True", "False")]
+        return stray
+
+    # -- doing ----------------------------------------------------------------------------------------
+
+    def run(self, index, timeout=120):
+        """Select code cell `index` (a click on its prompt: command mode) and press Shift+Enter, as a student
+        does; wait until its prompt shows a new [n]:. Returns the cell's output text."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        before = self.prompt(index)
+        previous = int(PROMPT.match(before).group(1)) if PROMPT.match(before) else 0
+        [prompt] = self.find(".jp-InputPrompt", self.cell(index))
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", prompt)
+        prompt.click()
+        self.wait(10, lambda d: "jp-mod-selected" in self.cell(index).get_attribute("class"),
+                  lambda: f"a click on the prompt of cell {index} did not select it")
+        ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+
+        def ran(_):
+            match = PROMPT.match(self.prompt(index))
+            return match and int(match.group(1)) > previous
+
+        self.wait(timeout, ran, lambda: f"cell {index} had not finished after {timeout} s: its prompt showed "
+                                        f"{self.prompt(index)!r} and its output was:\n{self.output_text(index)}")
+        return self.output_text(index)
+
+    def command_palette(self):
+        """(categories, command labels) that JupyterLab's command palette lists, opened with Ctrl+Shift+C as a
+        student would and closed again with Escape: every command a plugin registers for the palette."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        keys = ActionChains(self.driver).key_down(Keys.CONTROL).key_down(Keys.SHIFT).send_keys("c")
+        keys.key_up(Keys.SHIFT).key_up(Keys.CONTROL).perform()
+        self.wait(10, lambda d: any(i.is_displayed() for i in self.find(".lm-CommandPalette-input")),
+                  lambda: "Ctrl+Shift+C did not open the command palette")
+        self.wait(10, lambda d: self.find(".lm-CommandPalette-item"), lambda: "the command palette stayed empty")
+        def texts(selector):
+            return [e.get_attribute("textContent").strip() for e in self.find(selector)]
+
+        found = texts(".lm-CommandPalette-header"), texts(".lm-CommandPalette-itemLabel")
+        ActionChains(self.driver).send_keys(Keys.ESCAPE).perform()
+        self.wait(10, lambda d: not any(i.is_displayed() for i in self.find(".lm-CommandPalette-input")),
+                  lambda: "Escape did not close the command palette")
+        return found
+
+    def screenshot(self, name):
+        """Save the browser window as `name`.png among the test's artefacts; returns its path."""
+        path = self.artefacts / f"{name}.png"
+        self.driver.save_screenshot(str(path))
+        return path
+
+    @contextmanager
+    def step(self, name):
+        """A step of the test: its screenshot is saved when it ends, `name`.png, or `name`_FAILED.png."""
+        try:
+            yield
+        except BaseException:
+            with suppress(Exception):   # a browser that died must not hide why the step failed
+                self.screenshot(f"{name}_FAILED")
+            raise
+        self.screenshot(name)
