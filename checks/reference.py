@@ -315,7 +315,7 @@ def trace(model, layers, x, ran=None):
 
     def log(module, _args, output):
         if isinstance(output, torch.Tensor):
-            ran.append((module, output.detach().double().cpu()))
+            ran.append((module, output.detach().double().cpu().clone()))   # clone: an in-place op may follow
 
     device = next((p.device for p in model.parameters()), x.device)
     handles = [layer.register_forward_pre_hook(hook(i)) for i, layer in enumerate(layers)]

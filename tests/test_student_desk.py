@@ -16,7 +16,7 @@ import pytest
 from checks.feedback import Feedback, NotPassing, fail_under_nbgrader
 from checks.registry import CLASSIC, LABS, ROOT
 from checks.runner import FAIL, NOT_IMPLEMENTED, PASS, Result
-from tests.conftest import SOLUTION_FILE, edit_function
+from tests.conftest import SOLUTION_FILE, edit_function, replace_function
 from tests.data import mnist_stand_in
 from tools.run_notebook import run_notebook
 
@@ -69,6 +69,34 @@ def test_a_network_that_differs_shows_a_table_of_what_the_reference_and_yours_ap
     assert ("<td>between Linear(256 -&gt; 256) and Linear(256 -&gt; 1)</td><td>LeakyReLU(negative_slope=0.01)</td>"
             "<td>ReLU()</td>") in row, row
     assert "reaching Linear(256 -&gt; 1) (your module [5], the 6th of your 6)" in page
+
+
+FUNCTIONAL_D = '''
+def discriminator(seed=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+
+    class D(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(784, 256), nn.Linear(256, 256), nn.Linear(256, 1)
+
+        def forward(self, x):
+            x = F.leaky_relu(self.fc1(x.view(len(x), -1)), 0.01)
+            x = F.relu(self.fc2(x), inplace=True)
+            return torch.sigmoid(self.fc3(x))
+    return D()
+'''
+
+
+def test_what_forward_applies_without_modules_is_named_from_the_values(check_source):
+    """F.relu (in place, even) and torch.sigmoid in forward(): no module to list, so the values say what ran."""
+    result = check_source(replace_function(SOLUTION_FILE.read_text(), "discriminator", FUNCTIONAL_D), "discriminator")
+    assert "(your module fc3, the 3rd of your 3)" in result.message, result.message
+    assert "yours applies:         ReLU() (in forward(): no module)" in result.message, result.message
+    fixed = FUNCTIONAL_D.replace("F.relu(self.fc2(x), inplace=True)", "F.leaky_relu(self.fc2(x), 0.01)")
+    result = check_source(replace_function(SOLUTION_FILE.read_text(), "discriminator", fixed), "discriminator")
+    assert "yours applies:         Sigmoid() (in forward(): no module)" in result.message, result.message
 
 
 def test_under_nbgrader_a_verdict_that_is_not_pass_fails_the_cell_and_says_why(monkeypatch):
