@@ -11,7 +11,7 @@ WORKERS ?= 1
 LAB_ARG  = $(if $(LAB),--lab $(LAB))
 IMPL_ARG = $(if $(IMPL),--impl $(IMPL))
 
-.PHONY: help setup train notebook demo check test test-slow bench stubs refs release autograde clean
+.PHONY: help setup train notebook demo check test test-slow bench stubs refs release autograde gradescope clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -62,6 +62,9 @@ release: setup  ## build the nbgrader course in $(COURSE)/ and release one assig
 
 autograde: setup  ## grade $(COURSE)/submitted/*/<every lab>: grades.csv, feedback, summary (WORKERS=N in parallel)
 	$(PY) -m tools.autograde --course $(COURSE) -j $(WORKERS) $(LAB_ARG)
+
+gradescope: setup  ## build gradescope/<assignment>.zip, the Gradescope autograder of one lab (LAB=name, default classic)
+	$(PY) -m tools.gradescope build --lab $(or $(LAB),classic)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,7 @@
 """`make release` and `make autograde` on a synthetic class: every case gets its exact score and reason."""
 
 import csv
+import shutil
 
 import pytest
 
@@ -15,12 +16,18 @@ GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=300)   # short
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def data(tmp_path_factory):
+    """GAN_DATA_FROM and GAN_DATA_DIR for the coverage check's digit classifier (trained once, on real digits)."""
+    folder = tmp_path_factory.mktemp("data")
+    return {"GAN_DATA_FROM": str(mnist_stand_in(folder)), "GAN_DATA_DIR": str(folder / "torchvision")}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, data):
     course = tmp_path_factory.mktemp("course")
-    data = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as env:   # the coverage check's digit classifier trains on real digits
-        env.setenv("GAN_DATA_FROM", str(mnist_stand_in(data)))
-        env.setenv("GAN_DATA_DIR", str(data / "torchvision"))
+        for name, value in data.items():
+            env.setenv(name, value)
         assert build_course(["--course", str(course), "--cell-timeout", "15"]) == 0
         make_class(course)
         subs = autograde(course, workers=2, settings=GRADING)
@@ -76,3 +83,72 @@ def test_the_optional_lab_is_graded_in_its_own_assignment(graded, case):
     rows = [r for r in csv.DictReader(open(course / "grades.csv")) if r["student"] == case]
     assert {r["assignment"] for r in rows} == {CLASSIC.assignment, sub.lab.assignment}
     assert (course / "feedback" / case / sub.lab.assignment / "ModeCollapse.html").exists()
+
+
+# --- the same class on Gradescope ------------------------------------------------------------------------
+
+GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+                  "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
+                   "tags", "visibility", "extra_data"}
+VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
+
+
+def gradescope_problems(results):
+    """What in `results` does not follow Gradescope's documented results.json (empty when it all does)."""
+    problems = [f"unknown top-level field {k!r}" for k in set(results) - GRADESCOPE_TOP]
+    if not isinstance(results.get("score"), float) or results.get("visibility", "visible") not in VISIBILITIES:
+        problems.append(f"score {results.get('score')!r} / visibility {results.get('visibility')!r}")
+    for test in results.get("tests", []):
+        problems += [f"{test.get('name')}: unknown field {k!r}" for k in set(test) - GRADESCOPE_TEST]
+        if not (isinstance(test.get("name"), str) and isinstance(test.get("output"), str)
+                and isinstance(test.get("score"), float) and isinstance(test.get("max_score"), float)
+                and 0 <= test["score"] <= test["max_score"] and test.get("status") in ("passed", "failed")
+                and test.get("visibility") in VISIBILITIES):
+            problems.append(f"malformed test {test}")
+    if results.get("tests") and abs(sum(t["score"] for t in results["tests"]) - results["score"]) > 1e-9:
+        problems.append("the tests' scores do not add up to the score")
+    return problems
+
+
+def test_gradescope_grades_every_submission_as_make_autograde_does(graded, data, tmp_path, monkeypatch):
+    """`make gradescope`'s zip, unpacked as Gradescope unpacks it, grades each submission of the synthetic class
+    (its root moved to a temporary folder) with exactly make autograde's score, in a valid results.json."""
+    import json
+    import stat
+    import zipfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.gradescope import build, run
+
+    course, subs, _ = graded
+    archive = zipfile.ZipFile(build(CLASSIC, tmp_path / "zip"))
+    names = archive.namelist()
+    assert {"setup.sh", "run_autograder"} <= set(names), names[:10]
+    assert archive.getinfo("run_autograder").external_attr >> 16 & stat.S_IXUSR, "run_autograder must be executable"
+    assert any(n.startswith("course/grader/gan/") for n in names), "the hidden reference travels in the zip"
+    assert not any(n.startswith("course/release/") and "hidden" in n for n in names), "never in the release"
+    for name, value in data.items():
+        monkeypatch.setenv(name, value)
+
+    def grade(student):
+        root = tmp_path / "autograder" / student
+        archive.extractall(root / "source")
+        shutil.copytree(course / "submitted" / student / ASSIGNMENT, root / "submission")   # what they uploaded
+        return student, run(root, CLASSIC, settings=GRADING)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = dict(pool.map(grade, sorted(subs)))
+    for student, sub in subs.items():
+        verdict = results[student]
+        assert gradescope_problems(verdict) == [], f"{student}: {gradescope_problems(verdict)}"
+        on_disk = json.loads((tmp_path / "autograder" / student / "results" / "results.json").read_text())
+        assert on_disk == verdict
+        expected = 0.0 if sub.ungradable else sum(sub.points.values())
+        assert verdict["score"] == expected, f"{student}: Gradescope {verdict['score']}, make autograde {expected}"
+        if sub.ungradable:
+            assert "Could not be graded" in verdict["output"], verdict["output"]
+    hidden = [t for t in results["solution"]["tests"] if t["visibility"] != "visible"]
+    assert hidden and all(t["visibility"] == "after_due_date" for t in hidden), "hidden tests wait for the due date"
+    assert all(t["max_score"] == 0 for t in results["solution"]["tests"] if t["visibility"] == "visible"
+               and t["name"].endswith("(make check)")), "a visible check alone earns nothing: visible and hidden do"

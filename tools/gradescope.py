@@ -1,0 +1,222 @@
+"""Gradescope: build a lab's autograder zip (`make gradescope`), and grade one submission inside it.
+
+    python -m tools.gradescope build [--lab classic] [--out gradescope]   # gradescope/<assignment>.zip
+    python -m tools.gradescope run [--lab classic] [--root /autograder]   # what run_autograder calls
+
+Gradescope runs every submission in a fresh container of its own (its documented layout: the zip's
+contents in /autograder/source, the student's upload in /autograder/submission, our verdict in
+/autograder/results/results.json). The zip holds:
+
+    setup.sh, run_autograder   Gradescope's two entry points (installed once into the image / run per submission)
+    course/release/<lab>/      what students were handed (stubs, checks, visible reference answers)
+    course/grader/<lab>/       the hidden reference answers: never inside any student's sandbox
+    checks/ gan_assignment/ tools/ requirements.txt   this project's grader
+
+`run` grades exactly as `make autograde` does, with the same code (tools.autograde.prepare): the
+student's module runs in the bubblewrap sandbox against blind references, the points and the pass
+rule come from the lab registry (checks/registry.py: points_for), the min-max table is read from the
+notebook and the DCGAN coverage check runs when dcgan_generator.pt is uploaded. So a submission's
+score here equals its score from `make autograde`.
+
+What students see: every function's visible check at once (its verdict and message, worth no points
+by itself), and its scored test (visible and hidden checks together, all or nothing) after the due
+date: `visibility: after_due_date` keeps the hidden tests' results hidden until then.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from checks.coverage import WEIGHTS_FILE
+from checks.registry import CLASSIC, LABS, ROOT, points_for
+from checks.runner import PASS
+
+STUDENT = "student"             # Gradescope grades one submission per container: one student id is enough
+DEFAULT_ROOT = "/autograder"
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu).
+set -euo pipefail
+cd /autograder/source
+apt-get install -y -q python3 python3-venv python3-pip bubblewrap >/dev/null
+python3 -m venv /autograder/venv
+# The CPU build of PyTorch: Gradescope's machines have no GPU, and it is a tenth of the download.
+/autograder/venv/bin/pip install -q --upgrade pip
+/autograder/venv/bin/pip install -q torch torchvision --index-url https://download.pytorch.org/whl/cpu
+/autograder/venv/bin/pip install -q -r requirements.txt
+# The DCGAN coverage check's digit classifier: trained once here (MNIST is downloaded now), not per submission.
+GAN_DATA_DIR=/autograder/source/data /autograder/venv/bin/python -c \\
+    "from checks.coverage import ensure_classifier; ensure_classifier()"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission, from /autograder, as root; it writes results/results.json.
+cd /autograder/source
+GAN_DATA_DIR=/autograder/source/data exec /autograder/venv/bin/python -m tools.gradescope run --lab {lab}
+"""
+
+
+# ---------------------------------------------------------------------------
+# Building the zip
+# ---------------------------------------------------------------------------
+
+def build(lab, out_dir):
+    """Write out_dir/<assignment>.zip for `lab`; returns its path."""
+    from tools.course import main as build_course
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch) / "course"
+        if build_course(["--course", str(course), "--lab", lab.name]) != 0:
+            raise SystemExit(f"error: the {lab.name} release could not be built")
+        target = out_dir / f"{lab.assignment}.zip"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            _add_script(archive, "setup.sh", SETUP_SH)
+            _add_script(archive, "run_autograder", RUN_AUTOGRADER.format(lab=lab.name))
+            for part in ("release", "grader"):
+                _add_tree(archive, course / part / lab.assignment, f"course/{part}/{lab.assignment}")
+            for package in ("checks", "gan_assignment", "tools"):
+                _add_tree(archive, ROOT / package, package)
+            archive.write(ROOT / "requirements.txt", "requirements.txt")
+    return target
+
+
+def _add_script(archive, name, text):
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFREG | 0o755) << 16    # executable once unzipped
+    archive.writestr(info, text)
+
+
+def _add_tree(archive, folder, prefix):
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
+            archive.write(path, f"{prefix}/{path.relative_to(folder)}")
+
+
+# ---------------------------------------------------------------------------
+# Grading one submission
+# ---------------------------------------------------------------------------
+
+def arrange(upload, folder, lab):
+    """Lay the student's upload out as nbgrader's submitted/<student>/<assignment>/ folder.
+
+    Students upload files (the notebook, their module, the weights) or a zip of their folder, which
+    Gradescope unpacks; either way each file is found by its name, the shallowest one first.
+    Links are never followed. Returns the names expected but not found.
+    """
+    wanted = {lab.notebook: Path(lab.notebook), lab.student_file.name: lab.student_file.relative_to(ROOT)}
+    if any(t.kind == "weights" for t in lab.tasks):
+        wanted[WEIGHTS_FILE] = Path(WEIGHTS_FILE)
+    found = {}
+    for path in sorted(Path(upload).rglob("*"), key=lambda p: (len(p.parts), str(p))):
+        if path.name in wanted and path.name not in found and path.is_file() and not path.is_symlink():
+            found[path.name] = path
+    folder.mkdir(parents=True)
+    for name, path in found.items():
+        (folder / wanted[name]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, folder / wanted[name])
+    return [name for name in wanted if name not in found]
+
+
+def results_json(sub, lab, missing, seconds):
+    """Gradescope's results.json for a graded Submission of tools.autograde (see the module docstring)."""
+    tests = []
+    if sub.ungradable:
+        return {"score": 0.0, "execution_time": round(seconds), "output": (
+            f"Could not be graded: {sub.ungradable}. Upload {lab.notebook}, {lab.student_file.name}"
+            + (f" and {WEIGHTS_FILE}" if any(t.kind == "weights" for t in lab.tasks) else "") + "."),
+            "tests": [], "visibility": "visible", "stdout_visibility": "hidden"}
+    visible = {r["name"]: r for r in sub.guarded["report"]["visible"]}
+    hidden = {r["name"]: r for r in sub.guarded["report"]["hidden"]}
+    for task in lab.tasks:
+        if task.kind == "function":
+            v, h = visible[task.name], hidden[task.name]
+            tests.append({"name": f"{task.name}: the check you can run (make check)", "score": 0.0, "max_score": 0.0,
+                          "status": "passed" if v["status"] == PASS else "failed", "visibility": "visible",
+                          "output": _verdict(v["status"], v["message"], v.get("notes", []))})
+            earned = points_for(task, v["status"], h["status"])
+            said = ("passes the visible check and the hidden test" if earned else
+                    "fails the visible check (see above)" if v["status"] != PASS else
+                    "passes the visible check but fails the hidden test (other weights, inputs and batch size): "
+                    "is something hard-coded, or special-cased to the visible check?")
+            tests.append({"name": task.name, "score": float(earned), "max_score": float(task.points),
+                          "status": "passed" if earned else "failed", "visibility": "after_due_date",
+                          "output": f"{task.name} {said}"})
+        elif task.kind in ("table", "weights"):
+            status, message = sub.minmax if task.kind == "table" else sub.coverage
+            earned = points_for(task, status)
+            tests.append({"name": task.name, "score": float(earned), "max_score": float(task.points),
+                          "status": "passed" if earned else "failed", "visibility": "visible",
+                          "output": _verdict(status, message, [])})
+    by_hand = [t for t in lab.tasks if t.kind == "written"]
+    notes = []
+    if missing:
+        notes.append(f"Not found in your upload: {', '.join(missing)}.")
+    if by_hand:
+        notes.append(f"{sum(t.points for t in by_hand)} more points ({', '.join(t.name for t in by_hand)}) are "
+                     "written answers, graded by hand.")
+    return {"score": float(sum(sub.earned.values())), "execution_time": round(seconds), "output": " ".join(notes),
+            "tests": tests, "visibility": "visible", "stdout_visibility": "hidden",
+            "extra_data": {"problems": sub.problems}}
+
+
+def _verdict(status, message, notes):
+    return f"{status}" + (f": {message}" if message else "") + "".join(f"\nnote: {n}" for n in notes)
+
+
+def run(root, lab, settings=None):
+    """Grade root/submission with the zip in root/source; write root/results/results.json; return that dict."""
+    from checks.sandbox import available
+    from tools.autograde import Settings, _coverage_classifier, prepare
+
+    start = time.perf_counter()
+    root = Path(root)
+    settings = settings or Settings(sandboxed=available())
+    if not settings.sandboxed:   # Gradescope shows stdout to the instructor only (stdout_visibility: hidden)
+        print("warning: bubblewrap cannot make a sandbox in this container: students' code runs unsandboxed")
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch) / "course"
+        for part in ("release", "grader"):   # a copy: what a student's code could do to it stays in this scratch
+            shutil.copytree(root / "source" / "course" / part / lab.assignment, course / part / lab.assignment)
+        missing = arrange(root / "submission", course / "submitted" / STUDENT / lab.assignment, lab)
+        if WEIGHTS_FILE not in missing and any(t.kind == "weights" for t in lab.tasks):
+            _coverage_classifier()   # setup.sh trained it into the image; this only trains one if it is not there
+        sub = prepare(course, STUDENT, lab, Path(scratch) / "staging", settings)
+        results = results_json(sub, lab, missing, time.perf_counter() - start)
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    (root / "results" / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"{lab.assignment}: {results['score']:g} points in {time.perf_counter() - start:.1f} s"
+          + (f"; problems: {'; '.join(sub.problems)}" if sub.problems else ""))
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    making = commands.add_parser("build", help="write the autograder zip to upload to Gradescope")
+    making.add_argument("--lab", choices=sorted(LABS), default=CLASSIC.name)
+    making.add_argument("--out", default=str(ROOT / "gradescope"), help="folder for <assignment>.zip")
+    grading = commands.add_parser("run", help="grade one submission (Gradescope's run_autograder calls this)")
+    grading.add_argument("--lab", choices=sorted(LABS), default=CLASSIC.name)
+    grading.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", DEFAULT_ROOT),
+                         help="Gradescope's folder, holding source/ and submission/ (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        path = build(LABS[args.lab], args.out)
+        print(f"Wrote {path} ({path.stat().st_size / 2 ** 20:.1f} MB): upload it as the assignment's autograder "
+              "(Gradescope: Configure Autograder -> Zip file upload; base image Ubuntu)")
+        return 0
+    run(args.root, LABS[args.lab])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
