@@ -4,44 +4,45 @@ One instructor and three students (ids ada, ben and cy, who hand in the syntheti
 class's "solution", "partial" and "untouched_stubs") go through the whole course
 round trip with nbgrader's own commands, as on a shared JupyterHub machine:
 
-    instructor (in the course folder built by `make release`):
-        nbgrader release_assignment gan  --Exchange.root=EXCHANGE
-    each student (in their home folder):
-        nbgrader fetch_assignment gan    --course gan-course --Exchange.root=EXCHANGE
-        ... answer, train, save ...
-        nbgrader submit gan              --course gan-course --Exchange.root=EXCHANGE [--student=ID]
+    instructor, in the course folder built by `make release`:
+        nbgrader release_assignment gan
+    each student, in their home folder:
+        nbgrader fetch_assignment gan --course gan-course
+        ... answer, train, save dcgan_generator.pt ...
+        nbgrader submit gan --course gan-course
     instructor:
-        nbgrader collect gan             --Exchange.root=EXCHANGE
-        make autograde                   (tools.autograde: grades, course/feedback/, grades.csv)
-        nbgrader release_feedback gan    --Exchange.root=EXCHANGE
+        nbgrader collect gan
+        make autograde                (tools.autograde: gradebook, grades.csv, generate_feedback)
+        nbgrader release_feedback gan
     each student:
-        nbgrader fetch_feedback gan      --course gan-course --Exchange.root=EXCHANGE [--student=ID]
-        -> gan/feedback/<submission time>/GAN.html, "GAN (Score: X / Y)"
+        nbgrader fetch_feedback gan --course gan-course
+        -> gan/feedback/<submission time>/GAN.html, headed "GAN (Score: X / Y)"
 
-The exchange, as a shared machine needs it (nbgrader 0.9.6, exchange/default/):
+What the machine needs (nbgrader 0.9.6, nbgrader/exchange/default/):
 
-- EXCHANGE (nbgrader's default is /usr/local/share/nbgrader/exchange) must exist
-  before the first release, mode 0777 (`mkdir -p EXCHANGE && chmod 777 EXCHANGE`,
-  made by an admin): release_assignment checks it and chmods it to 0777 itself;
-  the students' commands only check that it is writable. Set it once for
-  everybody in /etc/jupyter/nbgrader_config.py (`c.Exchange.root = "..."`), or
-  pass --Exchange.root on every command as here.
-- release_assignment creates EXCHANGE/<course>/ and outbound/ (0755: the
-  instructor writes, everyone reads) and inbound/ (2733: everyone may drop a
-  submission in, nobody but the instructor can list it); release_feedback
-  creates feedback/ (0711: a student can open only the file whose name is the
-  hash of their own submission's secret).
-- A student's id is their OS user name (JupyterHub's JUPYTERHUB_USER when the
-  user is "jovyan"); `--student=ID` (CourseDirectory.student_id) overrides it for
-  submit and fetch_feedback. Collect reads the id from the submission's name
-  (ID+gan+timestamp+random) and warns when the folder's owner is another OS user
-  (ExchangeCollect.check_owner): here every "student" is root, so the warning is
-  switched off; on a real hub leave it on.
-- fetch_feedback finds a student's feedback through their submission cache
-  ($JUPYTER_DATA_DIR/nbgrader_cache, under their HOME), so every student needs
-  their own HOME: a shared cache would hand every student everybody's feedback.
-- The course id: gan-course (tools/course.py writes it into the course's
-  nbgrader_config.py); students pass --course.
+- The exchange folder EXCHANGE (nbgrader's default: /usr/local/share/nbgrader/exchange),
+  made once by an admin, mode 0777: `mkdir -p EXCHANGE && chmod 777 EXCHANGE`
+  (release_assignment chmods it to 0777 itself if it can, and warns; the students'
+  commands only check that it is writable), and named for everybody in the
+  machine's /etc/jupyter/nbgrader_config.py: `c.Exchange.root = "EXCHANGE"`
+  (here: base/etc-jupyter, on JUPYTER_CONFIG_PATH), or --Exchange.root=EXCHANGE
+  on every command. With one container per user, EXCHANGE is a volume shared by all.
+- release_assignment creates EXCHANGE/gan-course/ and outbound/ (0755: the
+  instructor writes, everyone reads) and inbound/ (2733: anyone may drop a
+  submission in, only the instructor can list it); release_feedback creates
+  feedback/ (0711: a student opens only the file named by the hash of their own
+  submission's secret, and can list nothing).
+- The course id, gan-course, is in the course's nbgrader_config.py (tools/course.py)
+  for the instructor; students pass --course gan-course.
+- A student's id is their OS user name (JUPYTERHUB_USER when the user is "jovyan").
+  Here all three are root, so submit gets `--student=ID` (CourseDirectory.student_id;
+  no "+" or "*"); fetch_feedback finds the feedback by the submission's secret and
+  needs no id. Collect takes the id from the submission's name (ID+gan+time+random)
+  and warns when the folder's owner is another OS user (ExchangeCollect.check_owner):
+  switched off here, where every owner is root; leave it on on a real hub.
+- fetch_feedback looks for the student's submissions in their own cache
+  ($JUPYTER_DATA_DIR/nbgrader_cache, under HOME): each student needs their own HOME,
+  or one cache would hold, and fetch, everybody's feedback.
 """
 
 import csv
@@ -52,6 +53,7 @@ import stat
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,11 @@ def complete(fetched, student, case, scratch):
     shutil.copytree(done, fetched)
 
 
+def files(folder):
+    """{relative path: content} of the files under `folder`."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
@@ -118,22 +125,30 @@ def released(tmp_path_factory):
     return base, course, exchange, proc
 
 
+def each_student(step):
+    """{student: step(student, case)}, the students working at the same time, as a class does."""
+    with ThreadPoolExecutor(len(STUDENTS)) as pool:
+        return dict(zip(STUDENTS, pool.map(step, STUDENTS, STUDENTS.values())))
+
+
 @pytest.fixture(scope="module")
 def submitted(released):
     """Step 2, each student in their own home: fetch, complete as the synthetic class does, submit."""
-    base, course, exchange, _ = released
-    homes, outputs = {}, {}
-    for student, case in STUDENTS.items():
+    base = released[0]
+
+    def work(student, case):
         env = session(base, student)
-        home = homes[student] = Path(env["HOME"])
+        home = Path(env["HOME"])
         fetched = nbgrader(student, home, "fetch_assignment", ASSIGNMENT, "--course", COURSE_ID, env=env)
         folder = home / ASSIGNMENT
         assert (folder / NOTEBOOK).is_file(), (f"{student} fetched the assignment but finds no {NOTEBOOK} in "
                                                f"{folder}:\n{fetched.stderr}")
         complete(folder, student, case, base / "scratch" / student)
-        outputs[student] = nbgrader(student, home, "submit", ASSIGNMENT, "--course", COURSE_ID,
-                                    f"--student={student}", env=env)
-    return homes, outputs
+        return home, nbgrader(student, home, "submit", ASSIGNMENT, "--course", COURSE_ID, f"--student={student}",
+                              env=env)
+
+    done = each_student(work)
+    return {s: home for s, (home, _) in done.items()}, {s: proc for s, (_, proc) in done.items()}
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +168,11 @@ def graded(released, submitted, tmp_path_factory):
         feedback = course / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
         assert feedback.is_file(), (f"after `make autograde` the instructor finds no {feedback} to release; "
                                     f"collect said:\n{collected.stderr}\ngrading said: {subs[student].problems}")
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            assert (feedback.parent / name).is_file(), (
+                f"{feedback.parent} has no {name}: `nbgrader release_feedback` reads it there (generate_feedback "
+                f"copies it from autograded/{student}/{ASSIGNMENT}/, where tools/autograde.py must put it)")
+        TIMES[f"grading {student}'s submission"] = subs[student].seconds
     released_feedback = nbgrader("instructor", course, "release_feedback", ASSIGNMENT, env=env)
     return collected, subs, released_feedback
 
@@ -162,9 +182,8 @@ def feedback(released, submitted, graded):
     """Step 4, each student: fetch their feedback."""
     base = released[0]
     homes, _ = submitted
-    return {student: nbgrader(student, home, "fetch_feedback", ASSIGNMENT, "--course", COURSE_ID,
-                              f"--student={student}", env=session(base, student))
-            for student, home in homes.items()}
+    return each_student(lambda student, case: nbgrader(student, homes[student], "fetch_feedback", ASSIGNMENT,
+                                                       "--course", COURSE_ID, env=session(base, student)))
 
 
 def test_release_puts_the_assignment_in_the_exchange_with_a_shared_machines_permissions(released):
@@ -193,15 +212,20 @@ def test_each_student_fetches_the_release_and_submits_under_their_own_id(release
         assert [c.name.split("+")[0] for c in cache] == [student], f"{student}'s submission cache: {cache}"
 
 
-def test_collect_puts_each_submission_under_the_students_id(released, graded):
+def test_collect_puts_each_submission_under_the_students_id(released, submitted, graded):
     _, course, _, _ = released
+    homes, _ = submitted
     collected, _, _ = graded
-    for student, case in STUDENTS.items():
-        folder = course / "submitted" / student / ASSIGNMENT
+    for student in STUDENTS:
+        folder, mine = course / "submitted" / student / ASSIGNMENT, homes[student] / ASSIGNMENT
         assert (folder / NOTEBOOK).is_file(), f"collect did not bring {student}'s submission:\n{collected.stderr}"
         assert (folder / "timestamp.txt").is_file() and (folder / "submission_secret.txt").is_file()
-        stub = "raise NotImplementedError" in (folder / "gan_assignment" / "gan_pytorch.py").read_text()
-        assert stub == (case != "solution"), f"{student}'s collected module is not what they submitted"
+        sent = {name: data for name, data in files(mine).items() if not name.startswith("feedback/")}
+        got = files(folder)
+        for name in ("timestamp.txt", "submission_secret.txt"):   # added by submit
+            got.pop(name)
+        differ = sorted(name for name in set(sent) | set(got) if sent.get(name) != got.get(name))
+        assert not differ, f"{student}'s collected submission differs from their folder in {differ}"
 
 
 def test_every_collected_submission_gets_the_synthetic_class_score(released, graded):
@@ -234,6 +258,8 @@ def test_each_student_fetches_their_own_feedback_with_their_score(released, subm
             f"{student} ({case}) sees Score: {score[1]} / {score[2]} in {page}, "
             f"expected {CASES[case]['points']} / {CLASSIC.max_points}")
         assert "HIDDEN TESTS" not in html and "hidden=True" not in html, f"hidden tests leak into {page}"
+    assert mode(released[2] / COURSE_ID / "feedback") == 0o711, \
+        "students must open only their own feedback file, never list the others"
     stubs = next(s for s, c in STUDENTS.items() if c == "untouched_stubs")
     assert "NOT IMPLEMENTED" in next((homes[stubs] / ASSIGNMENT / "feedback").glob("*/*.html")).read_text()
 

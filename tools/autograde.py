@@ -328,6 +328,9 @@ def run_notebook(course, sub, template, scratch_root, settings):
     target = course / "autograded" / student / lab.assignment
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
+    for name in ("timestamp.txt", "submission_secret.txt"):   # nbgrader release_feedback reads them in feedback/
+        if (sub.staged / name).is_file() and not (sub.staged / name).is_symlink():
+            _copy_regular(sub.staged / name, target / name)
     if code == 0 and autograded.is_file() and not autograded.is_symlink():
         _copy_regular(autograded, target / lab.notebook)
         sub.notebook_scores = _notebook_scores(scratch / "gradebook.db", lab, student)
