@@ -1,7 +1,10 @@
 """`make release` and `make autograde` on a synthetic class: every case gets its exact score and reason."""
 
 import csv
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -111,18 +114,28 @@ def gradescope_problems(results):
     return problems
 
 
-def test_gradescope_grades_every_submission_as_make_autograde_does(graded, data, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def gradescope_zip(tmp_path_factory):
+    """`make gradescope`'s zip of the classic lab."""
+    import zipfile
+
+    from tools.gradescope import build
+
+    return zipfile.ZipFile(build(CLASSIC, tmp_path_factory.mktemp("zip")))
+
+
+def test_gradescope_grades_every_submission_as_make_autograde_does(graded, data, gradescope_zip, tmp_path,
+                                                                     monkeypatch):
     """`make gradescope`'s zip, unpacked as Gradescope unpacks it, grades each submission of the synthetic class
     (its root moved to a temporary folder) with exactly make autograde's score, in a valid results.json."""
     import json
     import stat
-    import zipfile
     from concurrent.futures import ThreadPoolExecutor
 
-    from tools.gradescope import build, run
+    from tools.gradescope import run
 
     course, subs, _ = graded
-    archive = zipfile.ZipFile(build(CLASSIC, tmp_path / "zip"))
+    archive = gradescope_zip
     names = archive.namelist()
     assert {"setup.sh", "run_autograder"} <= set(names), names[:10]
     assert archive.getinfo("run_autograder").external_attr >> 16 & stat.S_IXUSR, "run_autograder must be executable"
@@ -152,3 +165,44 @@ def test_gradescope_grades_every_submission_as_make_autograde_does(graded, data,
     assert hidden and all(t["visibility"] == "after_due_date" for t in hidden), "hidden tests wait for the due date"
     assert all(t["max_score"] == 0 for t in results["solution"]["tests"] if t["visibility"] == "visible"
                and t["name"].endswith("(make check)")), "a visible check alone earns nothing: visible and hidden do"
+
+
+READS_THE_HIDDEN_ANSWERS = """
+import pathlib
+_found = [str(p) for p in pathlib.Path({root!r}).rglob("*hidden*") if p.is_file() and p.read_bytes()]
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the fallback gives students' code a user of its own: needs root")
+def test_gradescope_without_bubblewrap_keeps_the_hidden_answers_from_students_code(gradescope_zip, request):
+    """Where bubblewrap cannot work (a container forbidding namespaces), students' code runs as a user of its own
+    and the hidden reference answers are root's alone: a module that looks for them finds none, and still passes.
+    Unsandboxed, the same module finds them: the test can fail."""
+    from checks.sandbox import UserOnly
+    from tools.gradescope import run
+
+    # As on Gradescope, /autograder is open to every user; pytest's own tmp_path is not (0700).
+    base = Path(tempfile.mkdtemp(prefix="autograder-"))
+    os.chmod(base, 0o755)
+    request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
+
+    def grade(settings, name):
+        root = base / name
+        gradescope_zip.extractall(root / "source")
+        (root / "submission").mkdir()
+        shutil.copy(root / "source" / "course" / "release" / ASSIGNMENT / CLASSIC.notebook, root / "submission")
+        probe = READS_THE_HIDDEN_ANSWERS.format(root=str(base))
+        spy = CLASSIC.solution_file.read_text().replace(
+            "    ### BEGIN SOLUTION\n    if seed is not None:",
+            "    ### BEGIN SOLUTION\n    if _found:\n        raise RuntimeError(f'LEAKED {_found[:1]}')\n"
+            "    if seed is not None:", 1)
+        assert "LEAKED" in spy, "the solution's first function changed: update this test"
+        (root / "submission" / CLASSIC.student_file.name).write_text(spy + probe)
+        return run(root, CLASSIC, settings=settings)
+
+    guarded = grade(Settings(time_limit=30, import_limit=20, kind=UserOnly), "user_only")
+    shown = " ".join(t["output"] for t in guarded["tests"])
+    assert "LEAKED" not in shown, shown
+    assert guarded["score"] == 16.0, f"the solution's functions all pass: {shown}"
+    exposed = grade(Settings(time_limit=30, import_limit=20, sandboxed=False), "unsandboxed")
+    assert "LEAKED" in " ".join(t["output"] for t in exposed["tests"]), "the probe must find them when unguarded"

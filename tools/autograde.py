@@ -76,9 +76,10 @@ class Settings:
     notebook_limit: int = NOTEBOOK_LIMIT       # seconds per notebook run
     limits: Limits = field(default_factory=Limits)
     sandboxed: bool = True
+    kind: type = Sandbox                       # checks.sandbox.UserOnly where bubblewrap cannot work
 
     def sandbox(self, **kwargs):
-        return Sandbox(limits=self.limits, **kwargs) if self.sandboxed else None
+        return self.kind(limits=self.limits, **kwargs) if self.sandboxed else None
 
 
 @dataclass

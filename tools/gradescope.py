@@ -174,18 +174,27 @@ def _verdict(status, message, notes):
 
 def run(root, lab, settings=None):
     """Grade root/submission with the zip in root/source; write root/results/results.json; return that dict."""
-    from checks.sandbox import available
+    from checks.sandbox import UserOnly, available
     from tools.autograde import Settings, _coverage_classifier, prepare
 
     start = time.perf_counter()
     root = Path(root)
-    settings = settings or Settings(sandboxed=available())
-    if not settings.sandboxed:   # Gradescope shows stdout to the instructor only (stdout_visibility: hidden)
-        print("warning: bubblewrap cannot make a sandbox in this container: students' code runs unsandboxed")
+    if settings is None:
+        settings = Settings() if available() else Settings(kind=UserOnly) if os.geteuid() == 0 else \
+            Settings(sandboxed=False)
+    if settings.kind is UserOnly:   # Gradescope shows stdout to the instructor only (stdout_visibility: hidden)
+        print("note: bubblewrap cannot make a sandbox in this container: students' code runs as a user of its "
+              "own, and the hidden reference answers are readable by root only")
+    elif not settings.sandboxed:
+        print("warning: no sandbox: students' code runs as this grader's user and could read the hidden answers")
+    # Whatever runs students' code, the hidden answers are root's alone (a sandbox does not see them anyway).
+    os.chmod(root / "source" / "course" / "grader", 0o700)
     with tempfile.TemporaryDirectory() as scratch:
+        os.chmod(scratch, 0o711)   # the worker (another user) reaches the release copy in it, not the grader copy
         course = Path(scratch) / "course"
         for part in ("release", "grader"):   # a copy: what a student's code could do to it stays in this scratch
             shutil.copytree(root / "source" / "course" / part / lab.assignment, course / part / lab.assignment)
+        os.chmod(course / "grader", 0o700)
         missing = arrange(root / "submission", course / "submitted" / STUDENT / lab.assignment, lab)
         if WEIGHTS_FILE not in missing and any(t.kind == "weights" for t in lab.tasks):
             _coverage_classifier()   # setup.sh trained it into the image; this only trains one if it is not there
