@@ -41,12 +41,17 @@ def save_generator(G, path=WEIGHTS_FILE):
     print(f"Saved the generator's weights to {path} ({size:.1f} MB): submit this file with your notebook.")
 
 
+def missing_weights(path):
+    """What to do when the saved generator at `path` is not there."""
+    return (f"{Path(path).name} is missing: run the DCGAN training cell (it saves the trained generator there), "
+            "then submit that file with your notebook")
+
+
 def load_generator(impl_module, path):
     """Your build_dc_generator(NOISE_DIM) with the saved weights loaded (raises ValueError with what to do)."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path.name} is missing: run the DCGAN training cell (it saves the trained generator "
-                         "there), then submit that file with your notebook")
+        raise ValueError(missing_weights(path))
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
         state = saved["state_dict"]
@@ -108,8 +113,7 @@ def not_measurable_here(weights):
     from gan_assignment.quality import classifier_path
 
     if not Path(weights).exists():
-        return (f"{Path(weights).name} is missing: run the DCGAN training cell (it saves the trained generator "
-                "there), then submit that file with your notebook")
+        return missing_weights(weights)
     if validating() and not classifier_path(DATASET).exists():
         return ("cannot be measured during validation: the digit classifier that judges the samples is not "
                 "trained yet. Run the notebook's DCGAN cell first (its quality report trains the classifier once, "

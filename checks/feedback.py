@@ -133,6 +133,11 @@ def validating():
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
+def autograding():
+    """True while nbgrader autogrades (the grades were decided before the notebook ran: tools/autograde.py)."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
 class NotPassing(AssertionError):
     """Raised by a check cell under nbgrader when something fails: the cell then scores 0, so nbgrader's
     Validate button reports it (a cell that only displays FAIL would count as passed). IPython shows

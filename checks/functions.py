@@ -25,7 +25,7 @@ from checks.reference import (CheckFailure, NetworkCrashed, describe_error, load
                               sampled, signature, trace)
 from checks.specs import CLASSIC_BATCH, OPTIMIZER_STEPS, optimizer_steps, optimizer_test_model
 from checks.verdict import fill
-from checks.yours import applied_between, label
+from checks.yours import applied_between, label as module_label
 from gan_assignment.utils import accepts, call_classic
 
 
@@ -256,7 +256,7 @@ class Yours:
 
     def layer(self, i, expected):
         """'Linear(256 -> 256) (your module [3], the 4th of your 6)'."""
-        return f"{expected} ({label(self.model, self.layers[i])})"
+        return f"{expected} ({module_label(self.model, self.layers[i])})"
 
     def between(self, i):
         """What the student's network applied right before layer i (i = len(layers): before the output)."""
@@ -298,7 +298,7 @@ def _crash_hint(error, model, layers, crash, batch):
     if "mat1 and mat2" in error and crash.reached is not None:
         layer = layers[crash.reached]
         got = crash.seen[crash.reached]
-        where = f"{signature(layer)} ({label(model, layer)})"
+        where = f"{signature(layer)} ({module_label(model, layer)})"
         if got is not None and got.dim() > 2 and isinstance(layer, nn.Linear):
             return (f". {where} received shape {tuple(got.shape)}: a Linear layer needs flat vectors, so "
                     "flatten the images to (N, 784) first (Flatten())")

@@ -17,12 +17,11 @@ in a child process, and are reused.
 """
 
 import json
-import os
 from pathlib import Path
 
 from checks.minmax import minmax_status
 from checks.registry import CLASSIC, lab_of
-from checks.feedback import show, wrap
+from checks.feedback import autograding, show, wrap
 from checks.runner import PASS, Result
 
 RESULTS_FILE = "grading_results.json"
@@ -53,7 +52,7 @@ def grading_results(impl=None, weights=None, lab=CLASSIC):
     """
     # Autograding: the grades were decided before the notebook ran. Validating (the student's
     # Validate button) runs the checks here, like an ordinary session: the verdict must be the truth.
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+    if autograding():
         if not Path(RESULTS_FILE).exists():
             raise GradeFailure(f"{RESULTS_FILE} is missing: grade with `make autograde`, which decides the grades")
         return json.loads(Path(RESULTS_FILE).read_text())
@@ -89,7 +88,7 @@ def grade_dcgan_coverage(weights=None):
     from checks.coverage import WEIGHTS_FILE, not_measurable_here
 
     weights = weights or WEIGHTS_FILE
-    reason = None if os.environ.get("NBGRADER_EXECUTION") == "autograde" else not_measurable_here(weights)
+    reason = None if autograding() else not_measurable_here(weights)
     if reason:
         raise GradeFailure(f"trained DCGAN: FAIL: {reason}")
     coverage = grading_results(weights=weights).get("coverage")

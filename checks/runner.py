@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from checks.feedback import Feedback, fail_under_nbgrader, show
+from checks.feedback import Feedback, fail_under_nbgrader, show, validating
 from checks.reference import CheckFailure, ReferenceAnswers, describe_error, needs_gpu
 from checks.registry import CLASSIC, LABS, ROOT, lab_of
 
@@ -249,7 +249,7 @@ def require(*names, impl=None):
     Training cells start with `if require(...):`, so "Run All" never stops on them.
     While nbgrader autogrades, training is skipped: grading needs none of it.
     """
-    if os.environ.get("NBGRADER_EXECUTION"):
+    if validating():
         print("Training is skipped while nbgrader runs the notebook (Validate, autograding).")
         return False
     failing = [r for r in run_checks(impl, names) if not r.passed]

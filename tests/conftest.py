@@ -1,6 +1,7 @@
 """Shared helpers: write variants of the solution file and check them."""
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from checks.runner import run_checks
 
 SOLUTION_FILE = CLASSIC.solution_file    # the classic lab: most tests are about it
 STUDENT_FILE = CLASSIC.student_file
+STUDENT_NOTEBOOK = CLASSIC.student_notebook
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +94,18 @@ def grade_guarded(tmp_path, lab, wrong_source, function, hint):
     independent = [name for name in graded if name != function and function not in lab.task(name).builds_on]
     assert all(graded[name]["status"] == "PASS" for name in independent), graded
     return graded
+
+
+def student_desk(root, notebook=None, module=None):
+    """A student's copy of the course in the folder `root` (created): checks/, gan_assignment/ (with `module`
+    as the classic lab's file, if given) and notebooks/<notebook> (default: the classic student notebook),
+    laid out as a notebook's first cell expects (it walks up to the folder holding gan_assignment/)."""
+    notebook = notebook or STUDENT_NOTEBOOK
+    skip = shutil.ignore_patterns("__pycache__", "*hidden_reference.npz")
+    for package in ("checks", "gan_assignment"):
+        shutil.copytree(ROOT / package, Path(root) / package, ignore=skip)
+    if module is not None:
+        (Path(root) / "gan_assignment" / STUDENT_FILE.name).write_text(module)
+    (Path(root) / "notebooks").mkdir()
+    shutil.copy(notebook, Path(root) / "notebooks" / Path(notebook).name)
+    return Path(root)

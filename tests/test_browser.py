@@ -22,7 +22,7 @@ import pytest
 
 from checks.runner import run_checks
 from tests.browser import JupyterLab, Notebook, chromium, require_browser
-from tests.conftest import ROOT, replace_function
+from tests.conftest import ROOT, replace_function, student_desk
 from tests.data import MNIST_TEST_SPLIT, mnist_stand_in
 from tests.test_notebooks import _env
 
@@ -52,14 +52,8 @@ def code_cells(notebook_file):
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    """A copy of the student's desk, laid out as the notebook's first cell expects (it walks up to gan_assignment/)."""
-    desk = tmp_path_factory.mktemp("desk")
-    skip = shutil.ignore_patterns("__pycache__", "*hidden_reference.npz")
-    for folder in ("checks", "gan_assignment"):
-        shutil.copytree(ROOT / folder, desk / folder, ignore=skip)
-    (desk / "notebooks").mkdir()
-    shutil.copy(ROOT / NOTEBOOK, desk / NOTEBOOK)
-    return desk
+    """A copy of the student's desk (tests/conftest.py: student_desk): the browser may save and edit it."""
+    return student_desk(tmp_path_factory.mktemp("desk"))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ The real-browser view of the same things is tests/test_browser.py.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,23 +15,15 @@ import pytest
 from checks.feedback import Feedback, NotPassing, fail_under_nbgrader
 from checks.registry import CLASSIC, LABS, ROOT
 from checks.runner import FAIL, NOT_IMPLEMENTED, PASS, Result
-from tests.conftest import SOLUTION_FILE, edit_function, replace_function
-from tests.data import mnist_stand_in
+from tests.conftest import SOLUTION_FILE, edit_function, replace_function, student_desk
 from tools.run_notebook import run_notebook
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 
 
-def desk(tmp_path, notebook=CLASSIC.student_notebook, module=None):
-    """A student's copy of the course: checks/, gan_assignment/ (with `module` as the lab's file) and the notebook."""
-    root = tmp_path / "course"
-    for package in ("checks", "gan_assignment"):
-        shutil.copytree(ROOT / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
-    if module is not None:
-        (root / "gan_assignment" / CLASSIC.student_file.name).write_text(module)
-    (root / "notebooks").mkdir()
-    shutil.copy(notebook, root / "notebooks" / notebook.name)
-    return root
+def desk(tmp_path, notebook=None, module=None):
+    """A student's copy of the course (tests/conftest.py: student_desk) in tmp_path/course."""
+    return student_desk(tmp_path / "course", notebook, module)
 
 
 def validate(notebook, env):

@@ -35,7 +35,7 @@ from pathlib import Path
 import nbformat
 
 from checks.registry import LABS, ROOT
-from tools.release import graded_call, solution_lines, strip_solutions
+from tools.release import graded_task, nbgrader_meta, solution_lines, strip_solutions
 
 COURSE_ID = "gan-course"
 CELL_TIMEOUT = 60  # seconds per cell while autograding (nbgrader's default is 30)
@@ -100,13 +100,6 @@ def hidden_reference(course, lab):
     return Path(course) / "grader" / lab.assignment / lab.hidden_reference_file.name
 
 
-def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
-    meta = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id, "schema_version": 3}
-    if points is not None:
-        meta["points"] = points
-    return meta
-
-
 def nbgrader_notebook(notebook, lab):
     """The lab's instructor notebook with nbgrader metadata: test, answer and read-only cells.
 
@@ -116,22 +109,20 @@ def nbgrader_notebook(notebook, lab):
     seen = []
     for index, cell in enumerate(notebook.cells):
         source = cell.source.strip()
-        graded = graded_call(cell)
-        if graded:
-            kind, name = graded
-            task = lab.task(name) if name else next(t for t in lab.tasks if t.kind == kind)
-            cell.source = TEST_CELLS[kind].format(name=task.name, points=task.points, s="s" if task.points > 1 else "")
-            meta = _meta(f"test_{task.name}", grade=True, locked=True, points=task.points)
+        task = graded_task(cell, lab)
+        if task:
+            cell.source = TEST_CELLS[task.kind].format(name=task.name, points=task.points, s="s" if task.points > 1 else "")
+            meta = nbgrader_meta(f"test_{task.name}", grade=True, locked=True, points=task.points)
             seen.append(task.name)
         elif cell.cell_type == "code" and "### BEGIN SOLUTION" in source:
             table = next(t for t in lab.tasks if t.kind == "table")
-            meta = _meta(f"{table.name}_answer", solution=True)
+            meta = nbgrader_meta(f"{table.name}_answer", solution=True)
         elif cell.cell_type == "markdown" and source.startswith("### BEGIN SOLUTION"):
             task = next(written)
-            meta = _meta(task.name, grade=True, solution=True, points=task.points)
+            meta = nbgrader_meta(task.name, grade=True, solution=True, points=task.points)
             seen.append(task.name)
         else:
-            meta = _meta(f"cell_{index:02d}", locked=True)
+            meta = nbgrader_meta(f"cell_{index:02d}", locked=True)
         cell.metadata["nbgrader"] = meta
     wanted = [t.name for t in lab.tasks]
     if sorted(seen) != sorted(wanted):

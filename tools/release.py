@@ -99,6 +99,23 @@ def _enclosing_function(lines_before, indent):
     return None
 
 
+def nbgrader_meta(grade_id, grade=False, solution=False, locked=False, points=None):
+    """nbgrader's metadata of one cell (schema 3)."""
+    meta = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def graded_task(cell, lab):
+    """The task of `lab` a cell tests (a check("name"), check_minmax or check_dcgan_coverage cell), or None."""
+    graded = graded_call(cell)
+    if not graded:
+        return None
+    kind, name = graded
+    return lab.task(name) if name else next(t for t in lab.tasks if t.kind == kind)
+
+
 def graded_call(cell):
     """The kind of task a code cell tests and the task it names, e.g. ("function", "bce_loss"), or None."""
     if cell.cell_type != "code":
@@ -135,12 +152,9 @@ def release_notebook(notebook, lab=None):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-        graded = graded_call(cell) if lab else None
-        if graded:
-            kind, name = graded
-            task = lab.task(name) if name else next(t for t in lab.tasks if t.kind == kind)
-            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": False, "points": task.points,
-                                         "grade_id": f"check_{task.name}", "schema_version": 3}
+        task = graded_task(cell, lab) if lab else None
+        if task:
+            cell.metadata["nbgrader"] = nbgrader_meta(f"check_{task.name}", grade=True, points=task.points)
     return student
 
 
