@@ -117,7 +117,7 @@ def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generat
                           show_every=show_every, batch_size=batch_size, noise_size=noise_size,
                           num_epochs=num_epochs, device=device, history=history, noise=noise, **trainer_options)
     print(f"{name}: {len(history['d_loss'])} iterations in {history['seconds']:.1f} s "
-          f"({history['iterations_per_second']:.1f} it/s) on {history['device']}")
+          f"({history['iterations_per_second']:.1f} it/s) on {history['device']}, {history['precision']}")
 
     show_snapshots(snapshots, history["snapshot_iters"], title=f"{name}: samples during training",
                    save_to=out_dir / f"{name}_snapshots.png")

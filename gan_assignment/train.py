@@ -146,7 +146,8 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="go on from OUT/<model>/checkpoint.pt")
     parser.add_argument("--solutions", action="store_true", help="train the reference solutions, not your code")
     parser.add_argument("--no-quality", action="store_true", help="skip the quality report at the end")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16: mixed precision")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+                        help="bf16: mixed precision; auto: bf16 where the hardware has it natively")
     args = parser.parse_args(argv)
     if args.list or not args.model:
         for name, m in MODELS.items():

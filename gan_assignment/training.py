@@ -32,7 +32,7 @@ import torch.nn as nn
 
 from gan_assignment.config import BATCH_SIZE, IMAGE_SIZE, NOISE_DIM, SHOW_EVERY
 from gan_assignment.data import dataset_tensors
-from gan_assignment.utils import get_device
+from gan_assignment.utils import get_device, native_bf16
 
 CHECK_EVERY = 50      # iterations between two loss read-backs (progress bar, NaN check, last good state)
 NUM_SNAPSHOT_IMAGES = 16
@@ -83,6 +83,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     - precision: "fp32" (default) or "bf16": mixed precision, the networks run in
       bfloat16 under autocast while the losses and weights stay in fp32. Fast on
       GPUs and on CPUs with native bf16 (AVX-512 BF16, AMX); very slow elsewhere.
+      "auto": bf16 where the hardware has it natively, fp32 elsewhere (the classic
+      notebook's choice for LSGAN and DCGAN: config.CLASSIC_PRECISION).
     - checkpoint: optional file path. Training state is saved there at every snapshot
       and at the end; if the file exists, training resumes from it.
     - progress: show a progress bar with the current D and G losses.
@@ -98,11 +100,13 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     CHECK_EVERY iterations earlier) and the losses up to there are kept.
     Ctrl-C (interrupting the kernel) stops the same way, saving the checkpoint.
     """
-    if precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, not {precision!r}")
     if noise not in NOISE_KINDS:
         raise ValueError(f"noise must be one of {', '.join(NOISE_KINDS)}, not {noise!r}")
     device = torch.device(device) if device is not None else get_device()
+    if precision == "auto":
+        precision = "bf16" if native_bf16(device) else "fp32"
     history = {} if history is None else history
     # The trainer's own random stream (noise, shuffling). Without a seed it is drawn from
     # the global one, so torch.manual_seed(...) before the call also fixes the run.
@@ -116,17 +120,11 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     if per_epoch == 0:
         raise ValueError(f"{len(images)} training images make no full batch of {batch_size}")
 
-    D.to(device).train()
-    G.to(device).train()
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    autocast, joint_d_batch = prepare(D, G, D_solver, G_solver, as_real(images[:batch_size]), noise_size,
+                                      device, precision)
 
     def draw(n):
         return draw_noise(n, noise_size, noise, device=device, generator=rng)
-
-    channels_last, joint_d_batch = _fast_paths(D, G, as_real(images[:batch_size]), noise_size, autocast)
-    if channels_last:
-        D.to(memory_format=torch.channels_last)
-        G.to(memory_format=torch.channels_last)
 
     state = _TrainingState(D, G, D_solver, G_solver, rng)
     fixed_noise = draw(max(batch_size, snapshot_images))   # a full batch: BatchNorm sees the statistics it trains with
@@ -260,6 +258,49 @@ def gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real,
     return d_loss.detach(), g_loss.detach()
 
 
+def prepare(D, G, D_solver, G_solver, real, noise_size, device, precision="fp32"):
+    """Get networks and optimisers ready to train on `device`, the fast way they allow.
+
+    Moves D and G to `device` in training mode, takes the speed-ups their code
+    allows (see _fast_paths) and switches Adam to its fused kernel. Returns
+    (autocast, joint_d_batch) for gan_step.
+    """
+    D.to(device).train()
+    G.to(device).train()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    channels_last, joint_d_batch = _fast_paths(D, G, real, noise_size, autocast)
+    if channels_last:
+        D.to(memory_format=torch.channels_last)
+        G.to(memory_format=torch.channels_last)
+    for solver in (D_solver, G_solver):
+        fuse_adam(solver, device)
+    return autocast, joint_d_batch
+
+
+def fuse_adam(optimizer, device):
+    """Let a torch.optim.Adam (or AdamW) left at its default implementation use the fused kernel.
+
+    The same update, computed in one pass over each weight tensor instead of a
+    dozen (the default multi-tensor kernel reads and writes the weights, the
+    gradients and both moment estimates once per elementwise operation); the
+    result differs from it by rounding only (about 1e-7). An optimiser whose
+    implementation was chosen (foreach=, fused=, differentiable=) is left alone.
+    """
+    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or device.type not in ("cpu", "cuda"):
+        return
+    groups = optimizer.param_groups
+    if any(g.get("fused") is not None or g.get("foreach") is not None or g.get("differentiable")
+           or any(p.device.type != device.type or not p.is_floating_point() for p in g["params"])
+           for g in groups):
+        return
+    steps = [s["step"] for s in optimizer.state.values() if isinstance(s.get("step"), torch.Tensor)]
+    if any(s.device.type != device.type for s in steps):
+        return   # state made by the default kernel on another device (its step counts stay on the CPU)
+    for g in groups:
+        g["fused"] = True
+    optimizer._step_supports_amp_scaling = True   # as Adam(fused=True) sets it
+
+
 @contextlib.contextmanager
 def frozen(model):
     """Within this block `model`'s weights get no gradients (backward skips them; they stay as they are)."""
@@ -274,6 +315,7 @@ def frozen(model):
 
 
 NOISE_KINDS = ("uniform", "normal")
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
 def draw_noise(n, size, kind="uniform", device=None, generator=None):

@@ -31,6 +31,34 @@ def get_device():
     return torch.device("cpu")
 
 
+def cpu_model_and_flags():
+    """The CPU's model name and those of its flags that decide matrix-product speed (Linux; elsewhere none)."""
+    name, flags = "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and name == "unknown CPU":
+                    name = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return name, [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+
+
+def native_bf16(device):
+    """Whether `device` computes in bfloat16 in hardware: a CUDA GPU that supports it, or a CPU with
+    AVX-512 BF16 or AMX. Elsewhere bf16 is emulated, and far slower than fp32."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        flags = cpu_model_and_flags()[1]
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    return False
+
+
 def accepts(function, name):
     """True when `function` can be called with the keyword argument `name`."""
     try:

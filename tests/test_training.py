@@ -162,3 +162,33 @@ def test_an_interrupt_keeps_what_was_done_and_the_checkpoint_resumes_it(solution
     assert history["snapshot_iters"] == [0, 3, 6] and len(snapshots) == 3
     _, _, _, resumed = _train(solution, _images(), checkpoint=ckpt)
     assert len(resumed["d_loss"]) == 12 and resumed["stopped"] is None
+
+
+def test_adam_left_at_its_defaults_runs_fused_and_trains_to_the_same_weights(solution):
+    """The trainer switches a default Adam to its one-pass fused kernel: rounding differences only.
+    An Adam whose implementation the student chose is left as it is."""
+    torch.manual_seed(0)
+    D1, G1 = solution.discriminator(), solution.generator(noise_dim=8)
+    D2, G2 = solution.discriminator(), solution.generator(noise_dim=8)
+    D2.load_state_dict(D1.state_dict())
+    G2.load_state_dict(G1.state_dict())
+    optimisers = {"default": [solution.get_optimizer(D1), solution.get_optimizer(G1)],
+                  "chosen": [torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.5, 0.999), foreach=False)
+                             for m in (D2, G2)]}
+    for (D, G), (Ds, Gs) in zip([(D1, G1), (D2, G2)], optimisers.values()):
+        ga.run_a_gan(D, G, Ds, Gs, solution.discriminator_loss, solution.generator_loss, _images(),
+                     batch_size=16, noise_size=8, num_epochs=2, device=CPU, progress=False, seed=0)
+    assert all(g["fused"] for o in optimisers["default"] for g in o.param_groups)
+    assert not any(g["fused"] for o in optimisers["chosen"] for g in o.param_groups)
+    for a, b in zip(list(D1.parameters()) + list(G1.parameters()), list(D2.parameters()) + list(G2.parameters())):
+        assert torch.allclose(a, b, atol=1e-5), "the fused kernel must compute the same update"
+
+
+@pytest.mark.parametrize("flags, expected", [(["avx2", "avx512f"], "fp32"), (["avx2", "avx512_bf16"], "bf16"),
+                                             (["amx_bf16"], "bf16")])
+def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(solution, monkeypatch, flags, expected):
+    """Emulated bf16 is many times slower than fp32: "auto" must not pick it on a CPU without the instructions."""
+    import gan_assignment.utils as utils
+    monkeypatch.setattr(utils, "cpu_model_and_flags", lambda: ("a CPU", flags))
+    _, _, _, history = _train(solution, _images(2 * 16), num_epochs=1, precision="auto")
+    assert history["precision"] == expected
