@@ -20,6 +20,7 @@ It is fast because of how it does the work, not because it does less:
 
 import contextlib
 import copy
+import functools
 import math
 import os
 import sys
@@ -286,7 +287,7 @@ def fuse_adam(optimizer, device):
     result differs from it by rounding only (about 1e-7). An optimiser whose
     implementation was chosen (foreach=, fused=, differentiable=) is left alone.
     """
-    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or device.type not in ("cpu", "cuda"):
+    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or not _fused_adam_runs_on(device.type):
         return
     groups = optimizer.param_groups
     if any(g.get("fused") is not None or g.get("foreach") is not None or g.get("differentiable")
@@ -299,6 +300,20 @@ def fuse_adam(optimizer, device):
     for g in groups:
         g["fused"] = True
     optimizer._step_supports_amp_scaling = True   # as Adam(fused=True) sets it
+
+
+@functools.lru_cache(maxsize=None)
+def _fused_adam_runs_on(device_type):
+    """Whether this PyTorch has Adam's fused kernel for `device_type` (CUDA from 2.0, the CPU from 2.4): tried once."""
+    if device_type not in ("cpu", "cuda"):
+        return False
+    try:
+        weight = torch.zeros(1, device=device_type, requires_grad=True)
+        weight.grad = torch.ones_like(weight)
+        torch.optim.Adam([weight], fused=True).step()
+        return True
+    except Exception:  # noqa: BLE001 - no fused kernel here: the default one trains the same
+        return False
 
 
 @contextlib.contextmanager

@@ -51,8 +51,8 @@ def native_bf16(device):
     """Whether `device` computes in bfloat16 in hardware: a CUDA GPU that supports it, or a CPU with
     AVX-512 BF16 or AMX. Elsewhere bf16 is emulated, and far slower than fp32."""
     device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+    if device.type == "cuda":   # AMD GPUs, and NVIDIA's from Ampere (sm_80) on; a T4, Colab's free GPU, emulates it
+        return torch.cuda.is_available() and (bool(torch.version.hip) or torch.cuda.get_device_capability(device) >= (8, 0))
     if device.type == "cpu":
         flags = cpu_model_and_flags()[1]
         return "avx512_bf16" in flags or "amx_bf16" in flags

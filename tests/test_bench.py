@@ -98,3 +98,15 @@ def test_quality_runs_add_up_over_seeds_and_the_table_shows_their_means(tmp_path
     table = bench.quality_table(result)
     assert "| **vanilla** | **ours** | **fp32** | **mean of 2** | **45.00** |" in table
     assert "mean of 1" not in table
+
+
+def test_the_floor_replays_expanded_and_optional_arguments():
+    """A loss ending in .sum() hands backward an expanded gradient (stride 0); a bias may be None."""
+    from tools import roofline
+    layer, conv = torch.nn.Linear(16, 8), torch.nn.Conv2d(1, 4, 3, bias=False)
+    x, images = torch.randn(4, 16), torch.randn(2, 1, 8, 8, requires_grad=True)
+    calls = roofline.record(lambda: (layer(x).sum() + conv(images).sum()).backward())
+    assert any(0 in spec.stride for _, args, _ in calls for spec in args if isinstance(spec, roofline.TensorSpec))
+    floor = roofline.replay(calls, min_seconds=0.001)
+    assert floor.flop == 2 * 4 * 16 * 8 * 2 + 2 * 2 * (4 * 6 * 6 * 9) * 3   # linear: forward, weight grad;
+    assert floor.seconds > 0                                              # conv: forward, both grads

@@ -192,3 +192,32 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(solution
     monkeypatch.setattr(utils, "cpu_model_and_flags", lambda: ("a CPU", flags))
     _, _, _, history = _train(solution, _images(2 * 16), num_epochs=1, precision="auto")
     assert history["precision"] == expected
+
+
+def test_fused_adam_is_left_out_where_it_would_not_be_the_same_optimiser(solution, tmp_path):
+    """A subclass may change the update, MPS has no fused kernel; a resumed run stays fused."""
+    from gan_assignment.training import fuse_adam
+
+    class MyAdam(torch.optim.Adam):
+        pass
+
+    net = torch.nn.Linear(2, 2)
+    mine, default = MyAdam(net.parameters()), torch.optim.Adam(net.parameters())
+    fuse_adam(mine, CPU)
+    fuse_adam(default, torch.device("mps"))
+    assert mine.param_groups[0]["fused"] is None and default.param_groups[0]["fused"] is None
+    checkpoint = tmp_path / "run.pt"
+    for epochs in (1, 2):   # the second run resumes from the first one's checkpoint, with fresh optimisers
+        D, G, _, _ = _train(solution, _images(), num_epochs=epochs, checkpoint=checkpoint)
+    saved = torch.load(checkpoint, weights_only=False)
+    assert saved["D_solver"]["param_groups"][0]["fused"] and saved["G_solver"]["param_groups"][0]["fused"]
+
+
+@pytest.mark.parametrize("capability, expected", [((7, 5), False), ((8, 0), True), ((9, 0), True)])
+def test_auto_precision_on_a_gpu_is_bf16_from_ampere_on(monkeypatch, capability, expected):
+    """A T4 (Colab's free GPU, sm_75) only emulates bf16: 'auto' must keep it in fp32."""
+    from gan_assignment.utils import native_bf16
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.version, "hip", None)
+    assert native_bf16("cuda") is expected

@@ -5,7 +5,7 @@ with the ToTensor transform, a DataLoader, `preprocess_img` and `.to(device)`
 per batch, two forward passes of D in the D step, a full backward in the G step
 (D's gradients computed and thrown away). Both get the same networks (from
 solutions/), losses, optimisers, batches and noise distribution, in one
-process, taking turns: a few warm-up iterations, then N timed ones each, three
+process, taking turns: a few warm-up iterations, then N timed ones each, five
 rounds; the median counts. Ours runs in fp32, and in bf16 where the hardware has
 it natively.
 
@@ -30,7 +30,6 @@ import contextlib
 import io
 import itertools
 import json
-import platform
 import re
 import statistics
 import threading
@@ -56,7 +55,7 @@ MODELS = ["vanilla", "lsgan", "dcgan"]
 FULL_ITERATIONS = {m: NUM_EPOCHS[m] * (NUM_TRAIN // BATCH_SIZE) for m in MODELS}   # 3,900 / 3,900 / 1,950
 DEFAULT_ITERATIONS = {"vanilla": 100, "lsgan": 100, "dcgan": 20}   # timed iterations per model on a CPU
 WARMUP = 5
-ROUNDS = 3   # each trainer is timed this many times, the trainers taking turns; the median counts
+ROUNDS = 5   # each trainer is timed this many times, the trainers taking turns; the median counts
 
 
 def build(model, seed=0):
@@ -162,6 +161,8 @@ def time_trainer(trainer, model, dataset, iterations, device, precision="fp32"):
             history = {}
             run_a_gan(D, G, Ds, Gs, dl, gl, loader, num_epochs=1, device=device, precision=precision,
                       progress=False, history=history)
+            if history["stopped"]:
+                raise RuntimeError(f"{model}: our trainer stopped early ({history['stopped']}); no timing")
             return history["seconds"]        # the loop alone; it ends with a read-back, so the device is done
         _sync(device)
         start = time.perf_counter()
@@ -317,10 +318,10 @@ def machine(device):
             for p in kinds}
     if device.type == "cuda":
         return {"name": torch.cuda.get_device_name(device), "device": "cuda", "torch": torch.__version__,
-                "flags": [], "peak_gflops": peak}
+                "flags": [], "peak_gflops": peak, "peak_n": PEAK_N}
     model, flags = cpu_model_and_flags()
     return {"name": f"{model}, {torch.get_num_threads()} threads", "device": "cpu", "torch": torch.__version__,
-            "flags": flags, "peak_gflops": peak}
+            "flags": flags, "peak_gflops": peak, "peak_n": PEAK_N}
 
 
 # ---------------------------------------------------------------- README tables
@@ -329,7 +330,7 @@ def speed_table(result):
     kinds = [p for p in ("fp32", "bf16") if p in result["full_schedule_s"]]
     head = ["model", "GFLOP/it", "textbook ms/it"]
     for p in kinds:
-        head += [f"ours {p} ms/it", f"{p}: achieved / rate at its shapes, GFLOP/s", "ours / textbook"]
+        head += [f"ours {p} ms/it", f"{p}: achieved / rate at its shapes, GFLOP/s", f"ours {p} / textbook"]
     head.append("peak MB textbook / " + " / ".join(f"ours {p}" for p in kinds))
     rows = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for r in result["rows"]:
@@ -347,11 +348,12 @@ def speed_table(result):
         cells += [f"{_duration(full[p])}", "", f"**{full[p] / full['textbook']:.2f}**"]
     rows.append("| " + " | ".join(cells + [""]) + " |")
     m = result["machine"]
+    n = m.get("peak_n", PEAK_N)
     rates = ", ".join(f"{p} {m['peak_gflops'][p]:.0f}" for p in kinds)
     flags = f" (CPU flags: {', '.join(m['flags'])})" if m.get("flags") else ""
     return (f"Measured on {m['name']}{flags}, torch {m['torch']}, {result['dataset']} data, "
             f"{result['rows'][0]['iterations_timed']} / {result['rows'][-1]['iterations_timed']} timed iterations "
-            f"(FC GANs / DCGAN), median of {result['rows'][0].get('rounds', 1)} rounds. A {PEAK_N} x {PEAK_N} matrix product reaches {rates} GFLOP/s here.\n\n"
+            f"(FC GANs / DCGAN), median of {result['rows'][0].get('rounds', 1)} rounds. A {n} x {n} matrix product reaches {rates} GFLOP/s here.\n\n"
             + "\n".join(rows))
 
 
@@ -447,6 +449,9 @@ def main(argv=None):
         path.write_text(profile(args.dataset, device))
         print(f"wrote {path}")
         return
+    if args.quality == "precision" and "bf16" not in precisions(device):
+        parser.error(f"this {device.type} has no native bf16 (bench: CPU flags avx512_bf16 or amx_bf16): emulated, "
+                     "a full schedule would take many hours")
     if args.quality:
         result = quality(args.dataset, device, models=args.models, runs=COMPARISONS[args.quality], seeds=args.seeds)
         name = f"quality-{args.dataset}-{device.type}" + ("-precision" if args.quality == "precision" else "")

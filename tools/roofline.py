@@ -34,8 +34,11 @@ class TensorSpec:
     device: str
 
     def make(self):
-        t = torch.empty_strided(self.shape, self.stride, dtype=self.dtype, device=self.device)
-        return t.normal_() if t.is_floating_point() else t.zero_()
+        # Filled as a flat buffer, then viewed with the strides: an expanded tensor (stride 0) shares its elements.
+        size = 1 + sum((n - 1) * st for n, st in zip(self.shape, self.stride)) if all(self.shape) else 0
+        base = torch.empty(size, dtype=self.dtype, device=self.device)
+        base = base.normal_() if base.is_floating_point() else base.zero_()
+        return base.as_strided(self.shape, self.stride)
 
 
 def _spec(x):
