@@ -11,7 +11,7 @@ WORKERS ?= 1
 LAB_ARG  = $(if $(LAB),--lab $(LAB))
 IMPL_ARG = $(if $(IMPL),--impl $(IMPL))
 
-.PHONY: help setup train notebook demo check test test-slow bench stubs refs release autograde gradescope clean
+.PHONY: help setup train notebook demo check test test-slow structure bench stubs refs release autograde feedback gradescope colab clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -24,15 +24,16 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed  ## create .venv and install requirements.txt
 
-train: setup  ## the main job: run the instructor notebook on the solutions (LAB=name: that lab's); figures go to outputs/
+train: setup  ## the main job: run a lab's instructor notebook on the solutions (LAB=name; default gan_pytorch); figures go to outputs/
 	GAN_IMPL=$(CURDIR)/solutions GAN_WEIGHTS=$${GAN_WEIGHTS:-$(CURDIR)/outputs/dcgan_generator.pt} \
-		$(PY) -m tools.run_notebook $(or $(LAB),classic)
+		$(PY) -m tools.run_notebook $(or $(LAB),gan_pytorch)
 
-# The student's JupyterLab: nbgrader's instructor tools (Create Assignment, Formgrader, Course List, the
-# Nbgrader menu) are switched off for this session only, by a config folder of this project
-# (tools/student_jupyter); the user's own Jupyter settings are not touched. Validate stays.
-notebook: setup  ## open the student notebook in JupyterLab (NB=notebooks/Other.ipynb for another lab)
-	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student_jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} $(VENV)/bin/jupyter lab $(or $(NB),notebooks/GAN.ipynb) \
+# The student's JupyterLab, rooted here so that the notebooks and gan_assignment/ are both in its file browser.
+# tools/student_jupyter (for this session only; the user's own Jupyter settings are not touched) hides the
+# instructor's folders (solutions/, course/, tests/, ...) from the file browser and nbgrader's instructor tools.
+notebook: setup  ## open a lab's notebook in JupyterLab (LAB=name; default gan_pytorch)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student_jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
+		$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks/$(or $(LAB),gan_pytorch).ipynb $(JUPYTER_ARGS) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 demo: setup  ## run every check of every lab against the reference solutions
@@ -47,24 +48,33 @@ test: setup  ## the project's tests
 test-slow: setup  ## the long tests too (a full DCGAN schedule on real digits: about 20 min on 2 CPU cores)
 	$(PY) -m pytest -m "slow or not slow"
 
-bench: setup  ## time our trainer against the textbook loop (bench/speed-<device>.json) and update the README table
-	$(PY) -m tools.bench $(BENCH)
-	$(PY) -m tools.bench --readme
+structure: setup  ## the house rules: no import cycle, no private name across modules, short functions
+	$(PY) -m tools.structure
+
+bench: setup  ## time our trainer against the textbook loop (bench/speed-<device>.json) and update docs/performance.md
+	$(PY) -m bench $(BENCH)
+	$(PY) -m bench --readme
 
 stubs: setup  ## regenerate every lab's student module and notebook from solutions/
 	$(PY) -m tools.release
 
-refs: setup  ## regenerate every lab's reference answers (checks/*.npz) from solutions/
+refs: setup  ## regenerate every lab's reference answers (checks/references/<lab>.npz) from solutions/
 	$(PY) -m tools.make_reference $(LAB_ARG)
 
-release: setup  ## build the nbgrader course in $(COURSE)/ and release one assignment per lab (no answers, checked)
+release: setup  ## build the nbgrader course in $(COURSE)/: one self-contained student release per lab (checked)
 	$(PY) -m tools.course --course $(COURSE) $(LAB_ARG)
 
 autograde: setup  ## grade $(COURSE)/submitted/*/<every lab>: grades.csv, feedback, summary (WORKERS=N in parallel)
 	$(PY) -m tools.autograde --course $(COURSE) -j $(WORKERS) $(LAB_ARG)
 
-gradescope: setup  ## build gradescope/<assignment>.zip, the Gradescope autograder of one lab (LAB=name, default classic)
-	$(PY) -m tools.gradescope build --lab $(or $(LAB),classic)
+feedback: setup  ## write the feedback pages again, after grading the written answers by hand in formgrader
+	$(PY) -m tools.autograde --course $(COURSE) --feedback-only $(LAB_ARG)
+
+gradescope: setup  ## build gradescope/<lab>.zip, the Gradescope autograder of one lab (LAB=name, default gan_pytorch)
+	$(PY) -m tools.gradescope build --lab $(or $(LAB),gan_pytorch)
+
+colab: setup  ## copy what Google Colab needs to colab/gan-course (no .venv, no data/, no instructor files)
+	$(PY) -m gan_assignment.provided.packaging colab
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache

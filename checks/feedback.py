@@ -16,10 +16,12 @@ import os
 import re
 import textwrap
 
+from checks.core.status import FAIL, NOT_ANSWERED, NOT_IMPLEMENTED, PASS
+
 WIDTH = 100  # characters per line of a message: what fits a notebook's output area
 
 # Badge colours: green, red, amber (nothing wrong yet: just not written); grey for anything else.
-COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "NOT IMPLEMENTED": "#9a6700", "NOT ANSWERED": "#9a6700"}
+COLOURS = {PASS: "#1a7f37", FAIL: "#cf222e", NOT_IMPLEMENTED: "#9a6700", NOT_ANSWERED: "#9a6700"}
 
 STYLE = """<style>
 .gan-check {font-family: var(--jp-content-font-family, sans-serif); margin: 2px 0; line-height: 1.45;}
@@ -74,7 +76,7 @@ class Feedback:
 
     @property
     def passed(self):
-        return all(r.status == "PASS" for r in self.results)
+        return all(r.status == PASS for r in self.results)
 
     def text(self, width=WIDTH):
         """Aligned lines, as `make check` prints them: STATUS  name: message (wrapped), notes."""
@@ -152,4 +154,4 @@ def fail_under_nbgrader(feedback):
     if validating() and not feedback.passed:
         # The Validate dialog shows this text alone (not the notebook's HTML): it carries the whole verdict.
         # nbgrader cuts its lines at 90 characters, after an indent of 4.
-        raise NotPassing(Feedback([r for r in feedback.results if r.status != "PASS"]).text(width=84))
+        raise NotPassing(Feedback([r for r in feedback.results if r.status != PASS]).text(width=84))

@@ -2,8 +2,8 @@
 
     grade("sample_noise")                 # visible test: the same check as `make check`
     grade("sample_noise", hidden=True)    # hidden test: other weights, inputs and batch size
-    grade_minmax(x_values, y_values)
-    grade_dcgan_coverage()                # the saved DCGAN generator draws all ten digits
+    grade_table("minmax", x_values=x_values, y_values=y_values)   # an answer table (checks/core/table.py)
+    grade_weights("dcgan_coverage")       # the saved DCGAN generator draws all ten digits
 
 Each raises GradeFailure (the test cell then scores 0) unless the function passes.
 
@@ -19,10 +19,11 @@ in a child process, and are reused.
 import json
 from pathlib import Path
 
-from checks.minmax import minmax_status
-from checks.registry import CLASSIC, lab_of
+from checks.core.status import PASS, Result
 from checks.feedback import autograding, show, wrap
-from checks.runner import PASS, Result
+from checks.isolated import grade_file
+from checks.registry import lab_of
+from checks.runner import implementation_path
 
 RESULTS_FILE = "grading_results.json"
 
@@ -37,7 +38,7 @@ class GradeFailure(AssertionError):
         return [f"FAILED: {line}" if i == 0 else line for i, line in enumerate(lines)]
 
 
-def references(lab=CLASSIC):
+def references(lab):
     """{label: reference file} for the tests this environment can run (hidden only where the file exists)."""
     found = {"visible": lab.reference_file}
     if lab.hidden_reference_file.exists():
@@ -45,10 +46,10 @@ def references(lab=CLASSIC):
     return found
 
 
-def grading_results(impl=None, weights=None, lab=CLASSIC):
-    """The guarded results: from grading_results.json while autograding, else computed once and cached.
+def grading_results(lab, weights=None):
+    """The guarded results of `lab`: from grading_results.json while autograding, else computed once and cached.
 
-    `weights`: the saved DCGAN generator, when the coverage check is wanted too.
+    `weights`: the lab's saved weights file, when its coverage check is wanted too.
     """
     # Autograding: the grades were decided before the notebook ran. Validating (the student's
     # Validate button) runs the checks here, like an ordinary session: the verdict must be the truth.
@@ -56,21 +57,18 @@ def grading_results(impl=None, weights=None, lab=CLASSIC):
         if not Path(RESULTS_FILE).exists():
             raise GradeFailure(f"{RESULTS_FILE} is missing: grade with `make autograde`, which decides the grades")
         return json.loads(Path(RESULTS_FILE).read_text())
-    from checks.isolated import grade_file
-    from checks.runner import implementation_path
-
-    impl = Path(impl or implementation_path(lab))
+    impl = Path(implementation_path(lab))
     key = tuple((str(p), p.stat().st_mtime if p.exists() else None) for p in map(Path, filter(None, [impl, weights])))
     if key not in _cache:
         _cache.clear()
-        _cache[key] = grade_file(impl, references(lab), weights=weights, lab=lab)
+        _cache[key] = grade_file(impl, references(lab), lab, weights=weights)
     return _cache[key]
 
 
 def grade(name, hidden=False):
     """Show PASS, or raise GradeFailure with what to fix (the test cell then scores 0)."""
     label = "hidden" if hidden else "visible"
-    report = grading_results(lab=lab_of(name))["report"]
+    report = grading_results(lab_of(name))["report"]
     if label not in report:
         raise GradeFailure(f"the {label} tests cannot run here (their reference file is missing)")
     result = next(r for r in report[label] if r["name"] == name)
@@ -83,15 +81,17 @@ def grade(name, hidden=False):
                  notes=[] if hidden else list(result.get("notes", [])))])
 
 
-def grade_dcgan_coverage(weights=None):
-    """Pass when the saved DCGAN generator draws all ten digits (see checks.coverage)."""
-    from checks.coverage import WEIGHTS_FILE, not_measurable_here
+def grade_weights(name):
+    """Pass when the lab's saved weights (the "weights" task `name`: the DCGAN generator) draw every class
+    (see checks.coverage)."""
+    from checks.coverage import not_measurable_here
 
-    weights = weights or WEIGHTS_FILE
+    lab = lab_of(name)
+    weights = lab.task(name).spec.file
     reason = None if autograding() else not_measurable_here(weights)
     if reason:
         raise GradeFailure(f"trained DCGAN: FAIL: {reason}")
-    coverage = grading_results(weights=weights).get("coverage")
+    coverage = grading_results(lab, weights=weights).get("coverage")
     if coverage is None:
         raise GradeFailure("the DCGAN coverage check did not run: grade again with the saved generator")
     if coverage["status"] != PASS:
@@ -99,8 +99,11 @@ def grade_dcgan_coverage(weights=None):
     show([Result("trained DCGAN", PASS, coverage["message"])])
 
 
-def grade_minmax(x_values, y_values):
-    status, message = minmax_status(x_values, y_values)
+def grade_table(name, **values):
+    """Pass when the answer table `name` (the min-max table) holds the right numbers."""
+    lab = lab_of(name)
+    spec = lab.task(name).spec
+    status, message = spec.status(name, values, lab.answers())
     if status != PASS:
-        raise GradeFailure(f"min-max table: {status}" + (f": {message}" if message else ""))
-    show([Result("min-max table", PASS)])
+        raise GradeFailure(f"{spec.title}: {status}" + (f": {message}" if message else ""))
+    show([Result(spec.title, PASS)])

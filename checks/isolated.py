@@ -20,9 +20,9 @@ this process holds the full references and decides each verdict
   the number of functions;
 - the worker's report is read a line at a time, up to OUTPUT_CAP bytes, and
   what it prints goes to a file whose size the sandbox caps.
-The DCGAN coverage check loads the submitted weights into the instructor's
-generator (the student's passed its check: same architecture), never into the
-student's code.
+The coverage check of submitted weights (a lab's "weights" task) loads them into
+the instructor's network (the student's builder passed its check: same
+architecture), never into the student's code.
 """
 
 import dataclasses
@@ -41,9 +41,14 @@ from pathlib import Path
 
 import numpy as np
 
+from checks.core.answers import BlindReference
+from checks.core.compare import Expectation, decide
+from checks.core.status import FAIL, PASS, Result
+from checks.registry import LABS
+from checks.runner import explain_dependencies, run_one
 from checks.sandbox import start, stop
+from gan_assignment.provided.modules import PROJECT, ImplementationImportError, load_module
 
-ROOT = Path(__file__).resolve().parent.parent
 TIME_LIMIT = 30     # seconds for one function (its visible and hidden checks): ~10 x a correct one's
 IMPORT_LIMIT = 60   # seconds to start a worker and import the student's file
 SLACK = 10          # seconds the worker's own alarm gets before this process kills it
@@ -63,24 +68,22 @@ class Raw:
     expectations: list = field(default_factory=list)
 
 
-def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None, lab=None, sandbox=None, kit=None,
+def grade_file(impl, references, lab, time_limit=TIME_LIMIT, weights=None, builder=None, sandbox=None, kit=None,
                import_limit=IMPORT_LIMIT):
-    """Grade the file `impl` of `lab` (default: the classic lab) against each of `references`
-    ({label: path of the full reference file}).
+    """Grade the file `impl` of `lab` against each of `references` ({label: path of the full reference file}).
 
     `sandbox`: a checks.sandbox.Sandbox to run the worker in (autograding); None runs
     it as a plain child process (a student's own session). `kit`: the folder whose
     `checks` and `gan_assignment` packages the worker imports (default: this project).
-    With `weights` (a saved DCGAN generator), the coverage check runs too, here.
-    `time_limit`: seconds per function; `import_limit`: seconds to import the file.
+    With `weights` (the file of the lab's "weights" task), its coverage check runs too,
+    here: the weights are loaded into the network of `builder`, the file of the module
+    whose builder makes it (the grader passes the instructor's; default: `impl`, which
+    only a student's own session may use). `time_limit`: seconds per function;
+    `import_limit`: seconds to import the file.
     Returns {"report": {label: [result dicts]}, "coverage": {status, message, report} or None,
     "error": str or None, "limits": [what limit was hit, ...]}.
     """
-    from checks.reference import BlindReference, ReferenceAnswers
-    from checks.registry import CLASSIC
-
-    lab = lab or CLASSIC
-    refs = {label: ReferenceAnswers(path) for label, path in references.items()}
+    refs = {label: lab.answers(path) for label, path in references.items()}
     with tempfile.TemporaryDirectory(prefix="grading-") as work:
         work = Path(work)
         for sub in ("submission", "refs", "out"):
@@ -88,18 +91,15 @@ def grade_file(impl, references, time_limit=TIME_LIMIT, weights=None, lab=None, 
         shutil.copyfile(impl, work / "submission" / Path(impl).name)
         for label, ref in refs.items():
             BlindReference.of(ref).save(work / "refs" / f"{label}.npz")
-        run = _WorkerRun(work, lab, list(refs), time_limit, sandbox, Path(kit or ROOT), import_limit)
+        run = _WorkerRun(work, lab, list(refs), time_limit, sandbox, Path(kit or PROJECT), import_limit)
         raw = run.collect()
     report = _decide(lab, refs, raw)
-    coverage = _coverage(lab, report, weights) if weights is not None else None
+    coverage = _coverage(lab, report, weights, builder or impl) if weights is not None else None
     return {"report": report, "coverage": coverage, "error": run.error, "limits": run.limits}
 
 
 def _decide(lab, refs, raw):
     """Every function's verdict on every reference, decided here from the worker's raw reports."""
-    from checks.runner import explain_dependencies
-    from checks.verdict import decide
-
     report = {}
     for label, ref in refs.items():
         results = {}
@@ -113,20 +113,20 @@ def _decide(lab, refs, raw):
     return report
 
 
-def _coverage(lab, report, weights):
-    """The coverage check on the submitted weights, sampled by the instructor's generator."""
-    from checks.coverage import coverage_result
-    from checks.runner import FAIL, PASS, load_impl
+def _coverage(lab, report, weights, builder):
+    """The coverage check of the lab's "weights" task on the submitted `weights`, sampled by the network that the
+    module at `builder` builds."""
+    from checks.coverage import coverage_result   # the quality report's classifier: loaded only when graded
 
-    gate = next((r for r in report.get("visible", []) if r["name"] == "build_dc_generator"), None)
-    hidden = next((r for r in report.get("hidden", []) if r["name"] == "build_dc_generator"), None)
-    if gate is None or gate["status"] != PASS or (hidden is not None and hidden["status"] != PASS):
+    task = lab.tasks_of("weights")[0]
+    gate = [next((r for r in results if r["name"] == task.spec.builder), None) for results in report.values()]
+    if not gate or any(r is None or r["status"] != PASS for r in gate):
         # Only the reference architecture may be graded: any other network could replay real digits.
-        return {"status": FAIL, "message": "build_dc_generator must pass its check first", "report": None}
+        return {"status": FAIL, "message": f"{task.spec.builder} must pass its check first", "report": None}
     try:
-        status, message, measured = coverage_result(load_impl(lab.solution_file), weights)
+        status, message, measured = coverage_result(load_module(builder), weights, task)
     except Exception as e:  # noqa: BLE001 - an unreadable or hostile weights file
-        status, message, measured = FAIL, f"the saved generator could not be sampled: {type(e).__name__}: {e}", None
+        status, message, measured = FAIL, f"the saved generator could not be sampled ({type(e).__name__})", None
     return {"status": status, "message": message, "report": measured}
 
 
@@ -140,8 +140,6 @@ class _WorkerRun:
         self.budget = 2 * import_limit + time_limit * len(lab.functions)
 
     def collect(self):
-        from checks.runner import FAIL
-
         raw, pending = {}, list(self.lab.functions)
         deadline = time.monotonic() + self.budget
         while pending:
@@ -164,8 +162,6 @@ class _WorkerRun:
         return raw
 
     def _fail(self, raw, names, reason):
-        from checks.runner import FAIL
-
         for name in names:
             for label in self.labels:
                 raw.setdefault((name, label), Raw(FAIL, reason))
@@ -247,9 +243,6 @@ class _WorkerRun:
         return done, stopped
 
     def _raw(self, message):
-        from checks.reference import Expectation
-        from checks.runner import FAIL
-
         try:
             status = str(message.get("status", FAIL))
             notes = message.get("notes", [])
@@ -326,13 +319,9 @@ def _plain_env():
     return env
 
 
-def failed_report(labels, error, coverage=False, lab=None):
+def failed_report(labels, error, lab, coverage=False):
     """A report in grade_file's form where every function of `lab` (and the coverage check) failed for `error`."""
-    from checks.registry import CLASSIC
-    from checks.runner import FAIL
-
-    failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0, "notes": []}
-              for n in (lab or CLASSIC).functions]
+    failed = [{"name": n, "status": FAIL, "message": error, "seconds": 0.0, "notes": []} for n in lab.functions]
     return {"report": {label: failed for label in labels}, "error": error, "limits": [],
             "coverage": {"status": FAIL, "message": error, "report": None} if coverage else None}
 
@@ -344,16 +333,12 @@ def failed_report(labels, error, coverage=False, lab=None):
 def _worker(work, lab_name, labels, per_check, fd, names):
     out = os.fdopen(fd, "w", buffering=1)
     write, dumps, save, exit_now = out.write, json.dumps, np.savez, os._exit   # bound before student code runs
-    from checks.reference import BlindReference
-    from checks.registry import LABS
-    from checks.runner import FAIL, ImplementationImportError, Result, _run_one, load_impl
-
     lab = LABS[lab_name]
     work = Path(work)
     refs = {label: BlindReference.load(work / "refs" / f"{label}.npz") for label in labels.split(",")}
     impl_path = next((work / "submission").glob("*.py"))
     try:
-        impl = load_impl(impl_path)
+        impl = load_module(impl_path)
     except ImplementationImportError as e:
         write(dumps({"import_error": str(e)}) + "\n")
         exit_now(0)
@@ -362,7 +347,7 @@ def _worker(work, lab_name, labels, per_check, fd, names):
         for label, ref in refs.items():
             ref.take()
             try:
-                result = _run_one(lab.task(name), impl, ref, impl_path, per_check)
+                result = run_one(lab.task(name), impl, ref, impl_path, per_check)
             except BaseException as e:  # noqa: BLE001 - whatever escaped the runner's own handling
                 result = Result(name, FAIL, f"the check was stopped by {type(e).__name__}: {e}")
             metas, arrays = [], {}

@@ -2,118 +2,51 @@
 
     python -m checks                          # every lab's student file, every function
     python -m checks bce_loss generator       # only these (the lab is found from the names)
-    python -m checks --lab classic            # one lab
+    python -m checks --lab mode_collapse      # one lab
     python -m checks --impl path/to/gan_pytorch.py   # another file of a lab (the lab from its name or --lab)
 
 In a notebook: `from checks import check; check("sample_noise")`. The file is
 read afresh on every run, so edits are checked without restarting anything.
 Set GAN_IMPL to a folder (every lab's module is taken from there: the
-instructor notebooks run on solutions/ so) or to one file of the classic lab.
+instructor notebooks run on solutions/ so) or to one file of a lab (gan_pytorch by default).
 Which functions exist, their checks and what they build on: checks/registry.py.
 """
 
 import argparse
-import importlib.util
-import itertools
-import os
 import signal
 import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from checks.core.helpers import describe_error, needs_gpu
+from checks.core.status import FAIL, NOT_IMPLEMENTED, PASS, CheckFailure, Result
 from checks.feedback import Feedback, fail_under_nbgrader, show, validating
-from checks.reference import CheckFailure, ReferenceAnswers, describe_error, needs_gpu
-from checks.registry import CLASSIC, LABS, ROOT, lab_of
+from checks.registry import LABS, lab_of
+from gan_assignment.provided import modules
+from gan_assignment.provided.modules import ImplementationImportError, load_module
 
-TIME_LIMIT = 60  # seconds per function: far above a correct answer's, well below a student's patience
-
-PASS, FAIL, NOT_IMPLEMENTED = "PASS", "FAIL", "NOT IMPLEMENTED"
-
-_module_ids = itertools.count()
+TIME_LIMIT = 60  # seconds per function in `make check`: far above a correct answer's, well below a student's patience
 
 
-class ImplementationImportError(Exception):
-    """The student file could not be imported; the message says where and why."""
+def implementation_path(lab="gan_pytorch"):
+    """The file being worked on for `lab` (a Lab or its name): gan_assignment/<lab>.py, or where GAN_IMPL points
+    (see gan_assignment.provided.modules.implementation_path)."""
+    return modules.implementation_path(lab if isinstance(lab, str) else lab.module)
 
 
-@dataclass
-class Result:
-    """One function's verdict. `notes`: advice on a passing function (what works beyond the classic
-    contract, or does not), never a reason to fail."""
-    name: str
-    status: str
-    message: str = ""
-    seconds: float = 0.0
-    notes: list = field(default_factory=list)
-
-    @property
-    def passed(self):
-        return self.status == PASS
-
-    def line(self):
-        """The terminal's view: 'STATUS  name: message', wrapped (checks/feedback.py)."""
-        return Feedback([self]).text()
-
-
-def load_impl(path):
-    """Import the file at `path` as a fresh module (edits since the last run are seen)."""
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise ImplementationImportError(f"no such file: {path}")
-    name = f"_gan_impl_{next(_module_ids)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as e:
-        raise ImplementationImportError(f"{path.name} line {e.lineno}: SyntaxError: {e.msg}") from None
-    except BaseException as e:  # noqa: BLE001 - whatever the student's file raises at import
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        raise ImplementationImportError(f"importing {path.name} raised {describe_error(e, path)}") from None
-    finally:
-        sys.modules.pop(name, None)
-    return module
-
-
-def implementation_path(lab=CLASSIC):
-    """The file being worked on for `lab`: from $GAN_IMPL if set (instructors run the solutions so),
-    else the lab's student file.
-
-    GAN_IMPL may be a folder (the lab's module is taken from it) or one file (for
-    the classic lab, or for the lab whose module has that file's name). A relative
-    GAN_IMPL is taken from the current folder if it exists there, else from the
-    project folder (a notebook's kernel runs in the notebook's folder).
-    """
-    lab = LABS[lab] if isinstance(lab, str) else lab
-    setting = os.environ.get("GAN_IMPL")
-    if not setting:
-        return lab.student_file
-    path = Path(setting)
-    if not path.is_absolute() and not path.exists():
-        path = ROOT / path
-    if path.is_dir():
-        return (path / lab.student_file.name).resolve()
-    if lab is CLASSIC or path.stem == lab.module:
-        return path.resolve()
-    return lab.student_file
-
-
-def student_module(lab=CLASSIC):
+def student_module(lab="gan_pytorch"):
     """Import the student functions of `lab` (a Lab or its name) afresh from implementation_path(lab):
     the latest edits count."""
-    return load_impl(implementation_path(lab))
+    return load_module(implementation_path(lab))
 
 
 def lab_for(names=None, impl_path=None, lab=None):
     """The lab meant: named (a Lab or its name), else the one holding `names`, else the one whose module
-    `impl_path` is named after, else the classic lab."""
+    `impl_path` is named after, else gan_pytorch, the main lab."""
     if lab is not None:
         return LABS[lab] if isinstance(lab, str) else lab
     if names:
@@ -125,9 +58,9 @@ def lab_for(names=None, impl_path=None, lab=None):
         if len(labs) > 1:
             raise ValueError(f"{', '.join(names)} belong to different labs ({', '.join(sorted(labs))}): check them apart")
         return LABS[labs.pop()]
-    if impl_path is not None:
-        return next((lab for lab in LABS.values() if Path(impl_path).stem == lab.module), CLASSIC)
-    return CLASSIC
+    if impl_path is not None and Path(impl_path).stem in LABS:
+        return LABS[Path(impl_path).stem]
+    return LABS["gan_pytorch"]
 
 
 def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT, lab=None):
@@ -138,10 +71,10 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
     unknown = [n for n in names if n not in lab.functions]
     if unknown:
         raise ValueError(f"no check for {', '.join(unknown)}; the functions are: {', '.join(lab.functions)}")
-    ref = reference or ReferenceAnswers(lab.reference_file)
+    ref = reference or lab.answers()
     impl_path = Path(impl_path).resolve()
     try:
-        impl = load_impl(impl_path)
+        impl = load_module(impl_path)
     except ImplementationImportError as e:
         # One error, said once: the other functions refer to it.
         return [Result(n, FAIL, f"could not import your file: {e}" if i == 0 else
@@ -150,9 +83,9 @@ def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT
     results = {}
     for name in names:
         task = lab.task(name)
-        results[name] = _run_one(task, impl, ref, impl_path, time_limit)
+        results[name] = run_one(task, impl, ref, impl_path, time_limit)
         for dependency in task.builds_on if results[name].status == FAIL else ():
-            dep = results.get(dependency) or _run_one(lab.task(dependency), impl, ref, impl_path, time_limit)
+            dep = results.get(dependency) or run_one(lab.task(dependency), impl, ref, impl_path, time_limit)
             results[name].message += dependency_message(dependency, dep.passed, dep.notes)
     return [results[n] for n in names]
 
@@ -184,7 +117,11 @@ def _unknown(name):
         return True
 
 
-def _run_one(task, impl, ref, impl_path, time_limit):
+def run_one(task, impl, ref, impl_path, time_limit):
+    """The Result of `task`'s check on the module `impl` (its file: `impl_path`) against `ref`, within `time_limit` s.
+
+    Whatever the student's code does (raise, loop forever, call sys.exit) ends as this task's FAIL or
+    NOT IMPLEMENTED, never as an exception here."""
     name = task.name
     if not callable(getattr(impl, name, None)):
         return Result(name, FAIL, f"your file has no function named {name}")
@@ -257,6 +194,19 @@ def require(*names, impl=None):
         print("This cell trains once these functions pass their checks:\n"
               + "\n".join(f"  {r.status:<16} {r.name}" for r in failing))
     return not failing
+
+
+def check_table(name, **values):
+    """Show PASS, FAIL or NOT ANSWERED for the answer table `name` (under nbgrader, anything but PASS fails the
+    cell): its `values` ({variable: list of numbers}) against the digest of the right table."""
+    lab = lab_of(name)
+    status, message = lab.task(name).spec.status(name, values, lab.answers())
+    fail_under_nbgrader(show([Result(lab.task(name).spec.title, status, message)]))
+
+
+def check_minmax(x_values, y_values):
+    """The classic lab's min-max table (inline question 1): check_table("minmax", ...)."""
+    check_table("minmax", x_values=x_values, y_values=y_values)
 
 
 def main(argv=None):

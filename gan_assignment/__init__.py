@@ -1,14 +1,20 @@
-"""GAN assignment package.
+"""The course's Python package.
 
-- `gan_assignment.gan_pytorch`: the functions you implement (the only file you edit).
-- everything importable from here: helpers provided for you.
+- `gan_assignment/<lab>.py`: the functions you write, one file per lab
+  (`gan_pytorch.py` for the main assignment). These are the only files you edit.
+- `gan_assignment/provided/`: the course's own code (the training loop, data,
+  figures, the quality report, each lab's experiments). Read it, use it, leave it.
+
+Helpers you may use in your code are importable from here:
+`from gan_assignment import Flatten, Unflatten, initialize_weights, ...`.
+`python -m gan_assignment --list` lists the models you can train from the command line.
 """
 
-from gan_assignment.config import NOISE_DIM
-from gan_assignment.images import deprocess_img, preprocess_img, show_images
-from gan_assignment.layers import Flatten, Unflatten, initialize_weights
-from gan_assignment.training import run_a_gan
-from gan_assignment.utils import call_classic, count_params, get_device, rel_error
+from gan_assignment.provided.config import NOISE_DIM
+from gan_assignment.provided.images import deprocess_img, preprocess_img, show_images
+from gan_assignment.provided.layers import Flatten, Unflatten, initialize_weights
+from gan_assignment.provided.training import run_a_gan
+from gan_assignment.provided.utils import call_classic, count_params, get_device, rel_error
 
 __all__ = [
     "NOISE_DIM", "Flatten", "Unflatten", "initialize_weights", "preprocess_img",

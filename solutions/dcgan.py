@@ -4,7 +4,7 @@ This lab is optional. The classic assignment's DCGAN borrows the paper's name
 but not its rules; here you follow them, first on MNIST (28 x 28, one
 channel), then at the paper's own size (64 x 64, colour) on any folder of
 images you like: faces, anime heads, your holiday photos
-(notebooks/DCGAN.ipynb, or `python -m gan_assignment.train dcgan64 --images FOLDER`).
+(notebooks/DCGAN.ipynb, or `python -m gan_assignment.provided.train dcgan64 --images FOLDER`).
 
 The paper's architecture guidelines:
 - no pooling: strided convolutions in D, strided transposed convolutions in G;
@@ -24,7 +24,7 @@ and the optimiser (provided below) are the paper's. Check your work with
 import torch
 import torch.nn as nn
 
-from gan_assignment.layers import Unflatten  # reshapes (N, noise_dim) noise to (N, noise_dim, 1, 1)
+from gan_assignment.provided.layers import Unflatten  # reshapes (N, noise_dim) noise to (N, noise_dim, 1, 1)
 
 NOISE_DIM = 100
 SLOPE = 0.2
@@ -59,7 +59,7 @@ def dcgan_weights_init(m):
 def dcgan_generator(noise_dim=NOISE_DIM, seed=None):
     """The paper's generator, sized for MNIST: noise (N, noise_dim) in, images (N, 1, 28, 28) in [-1, 1] out.
 
-    - reshape the noise to (N, noise_dim, 1, 1) (gan_assignment.layers.Unflatten(C=noise_dim, H=1, W=1))
+    - reshape the noise to (N, noise_dim, 1, 1) (gan_assignment.provided.layers.Unflatten(C=noise_dim, H=1, W=1))
     - ConvTranspose2d(noise_dim, 256, kernel 7, stride 1, padding 0), BatchNorm2d(256), ReLU  -> 256 x 7 x 7
     - ConvTranspose2d(256, 128, kernel 4, stride 2, padding 1), BatchNorm2d(128), ReLU        -> 128 x 14 x 14
     - ConvTranspose2d(128, 1, kernel 4, stride 2, padding 1), Tanh                           -> 1 x 28 x 28

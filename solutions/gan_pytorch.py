@@ -17,8 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F  # noqa: F401  (you may want it)
 
-from gan_assignment.config import ADAM_BETAS, IMAGE_DIM, LEARNING_RATE, NOISE_DIM
-from gan_assignment.layers import Flatten, Unflatten  # noqa: F401
+from gan_assignment.provided.config import ADAM_BETAS, IMAGE_DIM, LEARNING_RATE, NOISE_DIM
+from gan_assignment.provided.layers import Flatten, Unflatten  # noqa: F401
 
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A student's JupyterLab in a real browser: the server, headless Chromium, and the notebook as the student sees it.
 
     with JupyterLab(desk, state_folder, env) as lab, chromium() as driver:
-        notebook = Notebook(driver, lab, "notebooks/GAN.ipynb", artefacts)
+        notebook = Notebook(driver, lab, "notebooks/gan_pytorch.ipynb", artefacts)
         notebook.open()
         notebook.run(3)                      # Shift+Enter on code cell 3, wait for its [n]:
         notebook.badges(3)                   # the verdict badges in its output area
@@ -81,7 +81,7 @@ class JupyterLab:
         return f"http://127.0.0.1:{self.port}"
 
     def url(self, path):
-        """The browser's address of `path` ("lab/tree/notebooks/GAN.ipynb"), logged in by the token."""
+        """The browser's address of `path` ("lab/tree/notebooks/gan_pytorch.ipynb"), logged in by the token."""
         return f"{self.base}/{path}?token={self.token}"
 
     def get(self, path):

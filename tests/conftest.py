@@ -6,18 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from checks.reference import ReferenceAnswers
-from checks.registry import CLASSIC, ROOT
+from checks.registry import MAIN
+from gan_assignment.provided.modules import PROJECT as ROOT
+from checks.feedback import Feedback
 from checks.runner import run_checks
 
-SOLUTION_FILE = CLASSIC.solution_file    # the classic lab: most tests are about it
-STUDENT_FILE = CLASSIC.student_file
-STUDENT_NOTEBOOK = CLASSIC.student_notebook
+SOLUTION_FILE = MAIN.solution_file    # the classic lab: most tests are about it
+STUDENT_FILE = MAIN.student_file
+STUDENT_NOTEBOOK = MAIN.student_notebook
+
+
+def shown(result):
+    """A Result as `make check` prints it (status, name, message, notes), for a test's failure message."""
+    return Feedback([result]).text()
 
 
 @pytest.fixture(scope="session")
 def reference():
-    return ReferenceAnswers(CLASSIC.reference_file)
+    return MAIN.answers()
 
 
 def function_span(source, name):

@@ -45,7 +45,7 @@ def image_folder(tmp_path, count=48):
     """
     from PIL import Image
 
-    from gan_assignment.data import as_colour, dataset_tensors, load_dataset
+    from gan_assignment.provided.data import as_colour, dataset_tensors, load_dataset
 
     source = require_data(FASHION_MNIST, "apt-get install dataset-fashion-mnist")
     images, _ = dataset_tensors(load_dataset("fashion", root=tmp_path / "data", train=False, local_files=source))

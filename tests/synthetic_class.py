@@ -16,13 +16,15 @@ import nbformat
 import numpy as np
 
 from tests.conftest import SOLUTION_FILE, edit_function, function_span, replace_function
-from checks.registry import CLASSIC, MODE_COLLAPSE
+from checks.registry import LABS, MAIN
+
+MODE_COLLAPSE = LABS["mode_collapse"]
 from tools.course import module_path
 
 SOLUTION = SOLUTION_FILE.read_text()
-ASSIGNMENT, NOTEBOOK, STUDENT_MODULE = CLASSIC.assignment, CLASSIC.notebook, module_path(CLASSIC)
-POINTS = {t.name: t.points for t in CLASSIC.tasks}
-ALL = CLASSIC.functions
+ASSIGNMENT, NOTEBOOK, STUDENT_MODULE = MAIN.assignment, MAIN.notebook, module_path(MAIN)
+POINTS = {t.name: t.points for t in MAIN.tasks}
+ALL = MAIN.functions
 MINMAX = ([-1, -2, -1, 1, 2, 1], [2, 1, -1, -2, -1, 1])
 
 
@@ -48,14 +50,14 @@ def _cell(notebook, grade_id):
 _MONKEYPATCH = '''
 
 # A module that tries to force a pass when it is imported.
-import checks.functions as _checks
+import checks.core.generic as _checks
 import torch.nn.functional as _F
 for _name in [n for n in dir(_checks) if n.startswith("check_")]:
     setattr(_checks, _name, lambda impl, ref, task: None)
-_checks.relative_difference = lambda got, expected: 0.0
-import checks.verdict as _verdict
-_verdict.judge_one = lambda expectation, ref: None
-_verdict.decide = lambda task, status, *rest: ("PASS", "", [])
+import checks.core.compare as _compare
+_compare.relative_difference = lambda got, expected: 0.0
+_compare.judge_one = lambda expectation, ref: None
+_compare.decide = lambda task, status, *rest: ("PASS", "", [])
 _F.binary_cross_entropy_with_logits = lambda *a, **k: 0
 '''
 
@@ -137,15 +139,15 @@ def _weights(kind, folder):
     """dcgan_generator.pt as the notebook would save it: an untrained DCGAN, or stored real digits."""
     import torch
 
-    from checks.coverage import WEIGHTS_FILE, save_generator
-    from checks.runner import load_impl
-    from gan_assignment.layers import initialize_weights
+    from gan_assignment.provided.weights import WEIGHTS_FILE, save_generator
+    from gan_assignment.provided.modules import load_module
+    from gan_assignment.provided.layers import initialize_weights
 
     if kind == "untrained":
         torch.manual_seed(0)
-        G = load_impl(SOLUTION_FILE).build_dc_generator().apply(initialize_weights)
+        G = load_module(SOLUTION_FILE).build_dc_generator().apply(initialize_weights)
     else:
-        module = load_impl(folder / STUDENT_MODULE)
+        module = load_module(folder / STUDENT_MODULE)
         G = module.build_dc_generator()
         G.digits.uniform_(-1, 1)    # the real test would need real digits; the gate must refuse it anyway
     save_generator(G, folder / WEIGHTS_FILE)
@@ -195,9 +197,10 @@ def make_submission(course, student, case):
     if "weights" in spec:
         _weights(spec["weights"], folder)
     if spec.get("fake_reference"):  # answers regenerated from the student's own (wrong) code
-        from checks.runner import load_impl
+        from gan_assignment.provided.modules import load_module
         from tools.make_reference import build_reference
-        np.savez_compressed(folder / "checks" / "reference_answers.npz", **build_reference(CLASSIC, module=load_impl(module)))
+        np.savez_compressed(folder / "checks" / "references" / MAIN.reference_file.name,
+                            **build_reference(MAIN, module=load_module(module)))
         (folder / "grading_results.json").write_text(json.dumps({"forged": True}))
     return folder
 

@@ -1,20 +1,23 @@
 """`make release` and `make autograde` on a synthetic class: every case gets its exact score and reason."""
 
 import csv
+import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.data import mnist_stand_in
 from tests.synthetic_class import CASES, COLLAPSE_CASES, make_class
 from tools.autograde import Settings, autograde
-from checks.registry import CLASSIC
-from tools.course import hidden_reference_path, main as build_course, leaks
+from checks.registry import MAIN
+from tools.course import main as build_course, leaks
 
-ASSIGNMENT = CLASSIC.assignment
+ASSIGNMENT = MAIN.assignment
 GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=300)   # shorter than a course's: tests wait on them
 
 
@@ -34,15 +37,15 @@ def graded(tmp_path_factory, data):
         assert build_course(["--course", str(course), "--cell-timeout", "15"]) == 0
         make_class(course)
         subs = autograde(course, workers=2, settings=GRADING)
-    return course, {s.student: s for s in subs if s.lab is CLASSIC}, {s.student: s for s in subs if s.lab is not CLASSIC}
+    return course, {s.student: s for s in subs if s.lab is MAIN}, {s.student: s for s in subs if s.lab is not MAIN}
 
 
 def test_release_holds_no_answers_and_no_hidden_tests(graded):
     course, _, _ = graded
     released = course / "release" / ASSIGNMENT
     assert leaks(released) == []
-    assert not (released / hidden_reference_path(CLASSIC)).exists()
-    assert (released / "checks" / "reference_answers.npz").exists()
+    assert not list(released.rglob("*hidden*")), "no hidden reference answers in the release"
+    assert (released / "checks" / "references" / "gan_pytorch.npz").exists()
     assert "raise NotImplementedError" in (released / "gan_assignment" / "gan_pytorch.py").read_text()
 
 
@@ -70,11 +73,22 @@ def test_a_submission_that_cannot_be_graded_is_listed_with_the_reason(graded):
 
 def test_feedback_names_what_is_missing_and_hides_the_hidden_tests(graded):
     course, _, _ = graded
-    stub_feedback = (course / "feedback" / "untouched_stubs" / ASSIGNMENT / "GAN.html").read_text()
+    stub_feedback = (course / "feedback" / "untouched_stubs" / ASSIGNMENT / "gan_pytorch.html").read_text()
     assert "NOT IMPLEMENTED" in stub_feedback
     for student in ("solution", "partial", "untouched_stubs"):
-        html = (course / "feedback" / student / ASSIGNMENT / "GAN.html").read_text()
+        html = (course / "feedback" / student / ASSIGNMENT / "gan_pytorch.html").read_text()
         assert "hidden=True" not in html and "HIDDEN TESTS" not in html, f"hidden tests leak in {student}'s feedback"
+
+
+def test_the_feedback_pages_contents_list_names_each_task(graded):
+    """nbgrader's feedback page lists every graded cell as "Test cell" (thirteen times, for this lab): the
+    contents list names the task instead, so a student sees at once which function lost points."""
+    course, _, _ = graded
+    html = (course / "feedback" / "partial" / ASSIGNMENT / "gan_pytorch.html").read_text()
+    contents = html[html.index('<div id="toc">'):html.index("</ol>", html.index('<div id="toc">'))]
+    assert "Test cell" not in contents and "Written response<" not in contents, contents
+    for task in MAIN.tasks:
+        assert f">{task.name}" in contents, f"the contents list should name {task.name}: {contents}"
 
 
 @pytest.mark.parametrize("case", list(COLLAPSE_CASES))
@@ -84,8 +98,8 @@ def test_the_optional_lab_is_graded_in_its_own_assignment(graded, case):
     assert not sub.ungradable, sub.ungradable
     assert sum(sub.points.values()) == COLLAPSE_CASES[case][1], f"{case}: {sub.points} {sub.problems}"
     rows = [r for r in csv.DictReader(open(course / "grades.csv")) if r["student"] == case]
-    assert {r["assignment"] for r in rows} == {CLASSIC.assignment, sub.lab.assignment}
-    assert (course / "feedback" / case / sub.lab.assignment / "ModeCollapse.html").exists()
+    assert {r["assignment"] for r in rows} == {MAIN.assignment, sub.lab.assignment}
+    assert (course / "feedback" / case / sub.lab.assignment / "mode_collapse.html").exists()
 
 
 # --- the same class on Gradescope ------------------------------------------------------------------------
@@ -116,55 +130,109 @@ def gradescope_problems(results):
 
 @pytest.fixture(scope="module")
 def gradescope_zip(tmp_path_factory):
-    """`make gradescope`'s zip of the classic lab."""
+    """`make gradescope`'s zip of the main lab."""
     import zipfile
 
     from tools.gradescope import build
 
-    return zipfile.ZipFile(build(CLASSIC, tmp_path_factory.mktemp("zip")))
+    return zipfile.ZipFile(build(MAIN, tmp_path_factory.mktemp("zip")))
 
 
-def test_gradescope_grades_every_submission_as_make_autograde_does(graded, data, gradescope_zip, tmp_path,
-                                                                     monkeypatch):
-    """`make gradescope`'s zip, unpacked as Gradescope unpacks it, grades each submission of the synthetic class
-    (its root moved to a temporary folder) with exactly make autograde's score, in a valid results.json."""
+# A correct, an untouched and a half-done student; one whose trained DCGAN is graded by the coverage check (it
+# fails: untrained); a monkeypatching module, and a notebook that is not JSON.
+GRADESCOPE_CASES = ("solution", "untouched_stubs", "partial", "untrained_dcgan", "monkeypatching_module",
+                    "malformed_json")
+
+
+def run_autograder(archive, submission, classifiers, root):
+    """Gradescope's run, as Gradescope runs it: the zip unpacked into root/source (an empty folder outside the
+    repository), the upload in root/submission, `run_autograder` started from elsewhere with no PYTHONPATH, so
+    only the zip's own code can be imported. The image's digit classifier (setup.sh trains it) is copied in.
+    Returns results.json as a dict, and which `checks` package that Python imports there."""
     import json
-    import stat
-    from concurrent.futures import ThreadPoolExecutor
+    import subprocess
+    import sys
 
-    from tools.gradescope import run
+    archive.extractall(root / "source")
+    shutil.copytree(classifiers, root / "source" / "data" / "classifiers")
+    shutil.copytree(submission, root / "submission")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GAN_"))}
+    env.update(GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable)
+    script = root / "source" / "run_autograder"
+    where = subprocess.run([sys.executable, "-c", "import checks; print(checks.__file__)"], cwd=root / "source",
+                           env=env, capture_output=True, text=True).stdout.strip()
+    proc = subprocess.run(["bash", str(script)], cwd=root.parent, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text()), where, proc.stdout + proc.stderr
+
+
+def test_gradescope_zip_unzipped_alone_grades_as_make_autograde_does(graded, data, gradescope_zip, tmp_path):
+    """`make gradescope`'s zip, unpacked into an empty folder and run by its own run_autograder with the repository
+    out of reach, grades each submission with exactly make autograde's score, coverage included, in a valid
+    results.json, and says nothing of the machine that built it."""
+    from concurrent.futures import ThreadPoolExecutor
 
     course, subs, _ = graded
     archive = gradescope_zip
     names = archive.namelist()
-    assert {"setup.sh", "run_autograder"} <= set(names), names[:10]
+    assert {"setup.sh", "run_autograder", "requirements.txt"} <= set(names), names[:10]
     assert archive.getinfo("run_autograder").external_attr >> 16 & stat.S_IXUSR, "run_autograder must be executable"
-    assert any(n.startswith("course/grader/gan/") for n in names), "the hidden reference travels in the zip"
+    assert any(n.startswith(f"course/grader/{ASSIGNMENT}/") and n.endswith(".hidden.npz") for n in names), \
+        "the hidden reference travels in the zip"
+    assert f"course/grader/{ASSIGNMENT}/{MAIN.module}.py" in names, "the instructor's generator travels in the zip"
     assert not any(n.startswith("course/release/") and "hidden" in n for n in names), "never in the release"
-    for name, value in data.items():
-        monkeypatch.setenv(name, value)
+    assert not any(n.startswith("solutions/") for n in names)
+    setup = archive.read("setup.sh").decode()
+    assert setup.index("apt-get update") < setup.index("apt-get install"), "Gradescope's image needs an update first"
+    pins = archive.read("requirements.txt").decode().split()
+    assert any(p.startswith("torch==") for p in pins) and not any(">=" in p for p in pins), pins
+    classifiers = Path(data["GAN_DATA_DIR"]) / "classifiers"
 
     def grade(student):
-        root = tmp_path / "autograder" / student
-        archive.extractall(root / "source")
-        shutil.copytree(course / "submitted" / student / ASSIGNMENT, root / "submission")   # what they uploaded
-        return student, run(root, CLASSIC, settings=GRADING)
+        root = Path(tempfile.mkdtemp(prefix="gradescope-")) / "autograder"
+        try:
+            return student, run_autograder(archive, course / "submitted" / student / ASSIGNMENT, classifiers, root)
+        finally:
+            shutil.rmtree(root.parent, ignore_errors=True)
 
     with ThreadPoolExecutor(2) as pool:
-        results = dict(pool.map(grade, sorted(subs)))
-    for student, sub in subs.items():
-        verdict = results[student]
+        results = dict(pool.map(grade, GRADESCOPE_CASES))
+    for student in GRADESCOPE_CASES:
+        sub, (verdict, imported, log) = subs[student], results[student]
+        assert str(ROOT) not in imported and imported.endswith("source/checks/__init__.py"), imported
         assert gradescope_problems(verdict) == [], f"{student}: {gradescope_problems(verdict)}"
-        on_disk = json.loads((tmp_path / "autograder" / student / "results" / "results.json").read_text())
-        assert on_disk == verdict
         expected = 0.0 if sub.ungradable else sum(sub.points.values())
-        assert verdict["score"] == expected, f"{student}: Gradescope {verdict['score']}, make autograde {expected}"
+        assert verdict["score"] == expected, f"{student}: Gradescope {verdict['score']}, make autograde {expected}\n{log}"
+        shown = json.dumps(verdict)
+        for internal in ("/tmp/", "/autograder", str(ROOT), "Traceback", "ImportError", "no such file"):
+            assert internal not in shown, f"{student}: {internal!r} in what the student sees: {shown[:2000]}"
+        assert "make check" not in shown, "Gradescope students have no `make check`"
         if sub.ungradable:
             assert "Could not be graded" in verdict["output"], verdict["output"]
-    hidden = [t for t in results["solution"]["tests"] if t["visibility"] != "visible"]
+    coverage = next(t for t in results["untrained_dcgan"][0]["tests"] if t["name"] == "dcgan_coverage")
+    assert "digits covered" in coverage["output"] and coverage["status"] == "failed", coverage
+    solution = results["solution"][0]["tests"]
+    hidden = [t for t in solution if t["visibility"] != "visible"]
     assert hidden and all(t["visibility"] == "after_due_date" for t in hidden), "hidden tests wait for the due date"
-    assert all(t["max_score"] == 0 for t in results["solution"]["tests"] if t["visibility"] == "visible"
-               and t["name"].endswith("(make check)")), "a visible check alone earns nothing: visible and hidden do"
+    assert all(t["max_score"] == 0 for t in solution if t["name"].endswith(": visible check")), \
+        "a visible check alone earns nothing: visible and hidden do"
+
+
+def test_gradescope_always_leaves_a_results_json(gradescope_zip, tmp_path):
+    """Whatever stops the grader (here: no Python where run_autograder expects it), Gradescope gets a results.json
+    that says so, never an autograder failure page."""
+    import json
+    import subprocess
+
+    root = tmp_path / "autograder"
+    gradescope_zip.extractall(root / "source")
+    (root / "submission").mkdir()
+    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "GRADESCOPE_PYTHON": str(tmp_path / "no-python")}
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0.0 and "could not grade" in results["output"] and gradescope_problems(results) == []
 
 
 READS_THE_HIDDEN_ANSWERS = """
@@ -190,15 +258,15 @@ def test_gradescope_without_bubblewrap_keeps_the_hidden_answers_from_students_co
         root = base / name
         gradescope_zip.extractall(root / "source")
         (root / "submission").mkdir()
-        shutil.copy(root / "source" / "course" / "release" / ASSIGNMENT / CLASSIC.notebook, root / "submission")
+        shutil.copy(root / "source" / "course" / "release" / ASSIGNMENT / MAIN.notebook, root / "submission")
         probe = READS_THE_HIDDEN_ANSWERS.format(root=str(base))
-        spy = CLASSIC.solution_file.read_text().replace(
+        spy = MAIN.solution_file.read_text().replace(
             "    ### BEGIN SOLUTION\n    if seed is not None:",
             "    ### BEGIN SOLUTION\n    if _found:\n        raise RuntimeError(f'LEAKED {_found[:1]}')\n"
             "    if seed is not None:", 1)
         assert "LEAKED" in spy, "the solution's first function changed: update this test"
-        (root / "submission" / CLASSIC.student_file.name).write_text(spy + probe)
-        return run(root, CLASSIC, settings=settings)
+        (root / "submission" / MAIN.student_file.name).write_text(spy + probe)
+        return run(root, MAIN, settings=settings)
 
     guarded = grade(Settings(time_limit=30, import_limit=20, kind=UserOnly), "user_only")
     shown = " ".join(t["output"] for t in guarded["tests"])

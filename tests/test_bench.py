@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.data import mnist_stand_in
-from tools import bench
+from bench import speed as bench
 
 
 def test_bench_times_both_trainers_on_every_model_against_its_floor(tmp_path, monkeypatch):
@@ -82,7 +82,7 @@ def test_the_committed_readme_matches_the_committed_results():
         copy = Path(tmp) / "README.md"
         copy.write_text(before)
         assert not bench.update_readme(copy, bench.RESULTS_DIR), \
-            "README tables differ from bench/*.json: run `python -m tools.bench --readme`"
+            "README tables differ from bench/*.json: run `python -m bench --readme`"
 
 
 def test_quality_runs_add_up_over_seeds_and_the_table_shows_their_means(tmp_path):
@@ -102,7 +102,7 @@ def test_quality_runs_add_up_over_seeds_and_the_table_shows_their_means(tmp_path
 
 def test_the_floor_replays_expanded_and_optional_arguments():
     """A loss ending in .sum() hands backward an expanded gradient (stride 0); a bias may be None."""
-    from tools import roofline
+    from bench import roofline
     layer, conv = torch.nn.Linear(16, 8), torch.nn.Conv2d(1, 4, 3, bias=False)
     x, images = torch.randn(4, 16), torch.randn(2, 1, 8, 8, requires_grad=True)
     calls = roofline.record(lambda: (layer(x).sum() + conv(images).sum()).backward())

@@ -4,7 +4,7 @@ The other notebook tests run the .ipynb headless and read its outputs as JSON; t
 student actually sees: the verdict badge a check cell draws (HTML, not text), no stray True/False under it,
 what nbgrader's Validate button reports, and that nbgrader's instructor tools are hidden.
 
-It works on a throw-away copy of the student's desk (checks/, gan_assignment/, notebooks/GAN.ipynb):
+It works on a throw-away copy of the student's desk (checks/, gan_assignment/, notebooks/gan_pytorch.ipynb):
 JupyterLab autosaves the notebook it opens, Validate saves it first, and the test edits the student's module.
 Screenshots of each step (and of a step that fails) go to $GAN_TEST_ARTEFACTS/browser/ (default:
 outputs/test-artefacts/browser/), with the server's log and the Validate dialog's text.
@@ -27,7 +27,7 @@ from tests.data import MNIST_TEST_SPLIT, mnist_stand_in
 from tests.test_notebooks import _env
 
 ARTEFACTS = Path(os.environ.get("GAN_TEST_ARTEFACTS", ROOT / "outputs" / "test-artefacts")) / "browser"
-NOTEBOOK = "notebooks/GAN.ipynb"
+NOTEBOOK = "notebooks/gan_pytorch.ipynb"
 FIRST_CHECKS = 3     # how many check cells the test runs, from the top
 WRONG_SAMPLE_NOISE = '''
 def sample_noise(batch_size, dim, seed=None):

@@ -4,10 +4,11 @@ message, the ways conditional networks are written in the wild pass, and the pro
 import pytest
 import torch
 
-from checks.reference import ReferenceAnswers
-from checks.registry import CGAN as LAB
-from checks.runner import load_impl
-from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function
+from checks.registry import LABS
+
+LAB = LABS["cgan"]
+from gan_assignment.provided.modules import load_module
+from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function, shown
 
 SOLUTION = LAB.solution_file.read_text()
 
@@ -110,7 +111,7 @@ def cgan_generator_loss(D, fake, fake_labels):
 
 @pytest.fixture(scope="module")
 def reference():
-    return ReferenceAnswers(LAB.reference_file)
+    return LAB.answers()
 
 
 def _source(function, change):
@@ -129,14 +130,14 @@ def _check(tmp_path, reference, source, function):
 @pytest.mark.parametrize("function, mistake, change, hint", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
 def test_mistake_fails_with_a_helpful_message(tmp_path, reference, function, mistake, change, hint):
     result = _check(tmp_path, reference, _source(function, change), function)
-    assert result.status == "FAIL", f"{mistake} should fail: {result.line()}"
+    assert result.status == "FAIL", f"{mistake} should fail: {shown(result)}"
     assert hint in result.message, f"{mistake}: the message should say {hint!r}, it says: {result.message}"
 
 
 @pytest.mark.parametrize("function, variant, code", VARIANTS, ids=[f"{v[0]}: {v[1]}" for v in VARIANTS])
 def test_correct_variant_passes(tmp_path, reference, function, variant, code):
     result = _check(tmp_path, reference, _source(function, code), function)
-    assert result.status == "PASS", f"{variant}: {result.line()}"
+    assert result.status == "PASS", f"{variant}: {shown(result)}"
 
 
 def test_the_guarded_autograder_grades_the_lab(tmp_path):
@@ -150,9 +151,9 @@ def test_the_guarded_autograder_grades_the_lab(tmp_path):
 def test_a_conditional_gan_learns_to_draw_the_class_it_is_asked_for():
     """Two 'classes' of images (bright top half / bright bottom half): after training, G draws each on demand.
     (After 300 iterations G still draws the top half for both labels: conditioning is learned after the images.)"""
-    from gan_assignment import conditional
+    from gan_assignment.provided import cgan as conditional
 
-    lab = load_impl(LAB.solution_file)
+    lab = load_module(LAB.solution_file)
     torch.manual_seed(0)
     labels = torch.arange(1024) % 2
     images = torch.zeros(1024, 1, 28, 28)

@@ -8,7 +8,7 @@ with a message containing the given hint.
 import pytest
 import torch
 
-from tests.conftest import SOLUTION_FILE, edit_function
+from tests.conftest import SOLUTION_FILE, edit_function, shown
 
 SOLUTION = SOLUTION_FILE.read_text()
 
@@ -138,7 +138,7 @@ MISTAKES = [
 @pytest.mark.parametrize("function, mistake, old, new, hint", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
 def test_mistake_fails_with_a_helpful_message(check_source, function, mistake, old, new, hint):
     result = check_source(edit_function(SOLUTION, function, old, new), function)
-    assert result.status == "FAIL", f"{mistake!r} was not caught: {result.line()}"
+    assert result.status == "FAIL", f"{mistake!r} was not caught: {shown(result)}"
     assert hint in result.message, f"the message for {mistake!r} should mention {hint!r}; it says:\n{result.message}"
 
 

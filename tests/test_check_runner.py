@@ -6,10 +6,10 @@ import time
 
 import torch
 
-from checks.registry import CLASSIC
+from checks.registry import MAIN
 from checks.runner import implementation_path, run_checks
 
-STUDENT_FUNCTIONS = CLASSIC.functions
+STUDENT_FUNCTIONS = MAIN.functions
 from tests.conftest import ROOT, SOLUTION_FILE, STUDENT_FILE, edit_function, replace_function
 
 SOLUTION = SOLUTION_FILE.read_text()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import SOLUTION_FILE, edit_function, replace_function
+from tests.conftest import SOLUTION_FILE, edit_function, replace_function, shown
 
 SOLUTION = SOLUTION_FILE.read_text()
 
@@ -154,7 +154,7 @@ def _source(function, code):
 @pytest.mark.parametrize("function, variant, code", VARIANTS, ids=[f"{v[0]}: {v[1]}" for v in VARIANTS])
 def test_correct_variant_passes(check_source, function, variant, code):
     result = check_source(_source(function, code), function)
-    assert result.passed, f"a correct {function} ({variant}) was rejected: {result.line()}"
+    assert result.passed, f"a correct {function} ({variant}) was rejected: {shown(result)}"
 
 
 # ---------------------------------------------------------------------------
@@ -297,9 +297,9 @@ def _classic_source(function, code):
 @pytest.mark.parametrize("function, pattern, code, note", CLASSIC, ids=[f"{c[0]}: {c[1]}" for c in CLASSIC])
 def test_classic_api_passes_with_a_note(check_source, function, pattern, code, note):
     result = check_source(_classic_source(function, code), function)
-    assert result.passed, f"correct {function} ({pattern}) was rejected: {result.line()}"
-    assert any(note in n for n in result.notes), f"the PASS should carry a note with {note!r}: {result.line()}"
-    assert "note: " in result.line()
+    assert result.passed, f"correct {function} ({pattern}) was rejected: {shown(result)}"
+    assert any(note in n for n in result.notes), f"the PASS should carry a note with {note!r}: {shown(result)}"
+    assert "note: " in shown(result)
 
 
 def test_classic_bce_callers_pass_with_the_squeeze_body(check_source):
@@ -308,7 +308,7 @@ def test_classic_bce_callers_pass_with_the_squeeze_body(check_source):
         source = replace_function(source, name, CLASSIC_BCE_CALLERS.split("\n\n\n")[name == "generator_loss"])
     for name in ("discriminator_loss", "generator_loss"):
         result = check_source(source, name)
-        assert result.passed and not result.notes, result.line()
+        assert result.passed and not result.notes, shown(result)
 
 
 def test_squeeze_body_with_targets_shaped_like_the_logits_names_the_cause(check_source):
@@ -322,4 +322,4 @@ def test_squeeze_body_with_targets_shaped_like_the_logits_names_the_cause(check_
 def test_the_solution_has_no_notes(check_source):
     from checks.runner import run_checks
     for result in run_checks(SOLUTION_FILE):
-        assert result.passed and not result.notes, result.line()
+        assert result.passed and not result.notes, shown(result)

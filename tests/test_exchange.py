@@ -58,13 +58,13 @@ from pathlib import Path
 
 import pytest
 
-from checks.registry import CLASSIC
+from checks.registry import MAIN
 from tests.data import mnist_stand_in
 from tests.synthetic_class import CASES, make_submission
 from tools.autograde import Settings, autograde
 from tools.course import COURSE_ID, main as build_course
 
-ASSIGNMENT, NOTEBOOK = CLASSIC.assignment, CLASSIC.notebook
+ASSIGNMENT, NOTEBOOK = MAIN.assignment, MAIN.notebook
 STUDENTS = {"ada": "solution", "ben": "partial", "cy": "untouched_stubs"}   # student id -> synthetic case
 GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=300)   # shorter than a course's: tests wait on them
 TIMES = {}                                                                # step -> seconds, for the report
@@ -119,7 +119,7 @@ def released(tmp_path_factory):
     (base / "etc-jupyter").mkdir()            # and the machine's /etc/jupyter/nbgrader_config.py
     (base / "etc-jupyter" / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n")
     started = time.perf_counter()
-    assert build_course(["--course", str(course), "--lab", CLASSIC.name, "--cell-timeout", "15"]) == 0
+    assert build_course(["--course", str(course), "--lab", MAIN.name, "--cell-timeout", "15"]) == 0
     TIMES["instructor: make release"] = time.perf_counter() - started
     proc = nbgrader("instructor", course, "release_assignment", ASSIGNMENT, env=session(base, "instructor"))
     return base, course, exchange, proc
@@ -162,7 +162,7 @@ def graded(released, submitted, tmp_path_factory):
         patch.setenv("GAN_DATA_FROM", str(mnist_stand_in(data)))
         patch.setenv("GAN_DATA_DIR", str(data / "torchvision"))
         started = time.perf_counter()
-        subs = {s.student: s for s in autograde(course, workers=2, settings=GRADING, labs=[CLASSIC])}
+        subs = {s.student: s for s in autograde(course, workers=2, settings=GRADING, labs=[MAIN])}
         TIMES["instructor: make autograde"] = time.perf_counter() - started
     for student in STUDENTS:
         feedback = course / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
@@ -254,9 +254,9 @@ def test_each_student_fetches_their_own_feedback_with_their_score(released, subm
         html = page.read_text()
         score = re.search(r"\(Score: ([\d.]+) / ([\d.]+)\)", html)
         assert score, f"{student}'s feedback page {page} shows no score"
-        assert (float(score[1]), float(score[2])) == (CASES[case]["points"], CLASSIC.max_points), (
+        assert (float(score[1]), float(score[2])) == (CASES[case]["points"], MAIN.max_points), (
             f"{student} ({case}) sees Score: {score[1]} / {score[2]} in {page}, "
-            f"expected {CASES[case]['points']} / {CLASSIC.max_points}")
+            f"expected {CASES[case]['points']} / {MAIN.max_points}")
         assert "HIDDEN TESTS" not in html and "hidden=True" not in html, f"hidden tests leak into {page}"
     assert mode(released[2] / COURSE_ID / "feedback") == 0o711, \
         "students must open only their own feedback file, never list the others"

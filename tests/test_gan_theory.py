@@ -6,11 +6,12 @@ import math
 import pytest
 import torch
 
-from checks.reference import ReferenceAnswers
-from checks.registry import GAN_THEORY as LAB
-from checks.runner import load_impl
-from gan_assignment import theory
-from tests.conftest import check_in_lab, edit_function, replace_function
+from checks.registry import LABS
+
+LAB = LABS["gan_theory"]
+from gan_assignment.provided.modules import load_module
+from gan_assignment.provided import gan_theory as theory
+from tests.conftest import check_in_lab, edit_function, replace_function, shown
 
 SOLUTION = LAB.solution_file.read_text()
 
@@ -115,7 +116,7 @@ MISTAKES = [
 
 @pytest.fixture(scope="module")
 def reference():
-    return ReferenceAnswers(LAB.reference_file)
+    return LAB.answers()
 
 
 def _check(tmp_path, reference, source, function):
@@ -133,7 +134,7 @@ def _source(function, change, source=SOLUTION):
 def test_mistake_fails_with_a_helpful_message(tmp_path, reference, function, mistake, change, hint):
     source = _source(function, change)
     result = _check(tmp_path, reference, source, function)
-    assert result.status == "FAIL", f"{mistake} should fail: {result.line()}"
+    assert result.status == "FAIL", f"{mistake} should fail: {shown(result)}"
     assert hint in result.message, f"{mistake}: the message should say {hint!r}, it says: {result.message}"
 
 
@@ -227,14 +228,14 @@ def encoder_step(E, G, optimizer, sample_noise, batch_size):
 @pytest.mark.parametrize("function, variant, code", VARIANTS, ids=[f"{v[0]}: {v[1]}" for v in VARIANTS])
 def test_correct_variant_passes(tmp_path, reference, function, variant, code):
     result = _check(tmp_path, reference, replace_function(SOLUTION, function, code), function)
-    assert result.status == "PASS", f"{variant} should pass: {result.line()}"
+    assert result.status == "PASS", f"{variant} should pass: {shown(result)}"
 
 
 def test_an_encoder_step_that_tracks_the_generators_gradients_passes_with_a_note(tmp_path, reference):
     source = edit_function(SOLUTION, "encoder_step", "    with torch.no_grad():\n        x = G(z)\n",
                            "    x = G(z)\n")
     result = _check(tmp_path, reference, source, "encoder_step")
-    assert result.status == "PASS", result.line()
+    assert result.status == "PASS", shown(result)
     assert any("torch.no_grad()" in note for note in result.notes), result.notes
 
 
@@ -271,7 +272,7 @@ def test_the_guarded_autograder_grades_the_lab(tmp_path):
 
 @pytest.fixture(scope="module")
 def solution():
-    return load_impl(LAB.solution_file)
+    return load_module(LAB.solution_file)
 
 
 def test_the_value_at_the_optimal_discriminator_is_twice_the_jsd_minus_log_4(solution):

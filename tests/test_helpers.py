@@ -9,13 +9,13 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import gan_assignment as ga
-from checks.runner import load_impl
+from gan_assignment.provided.modules import load_module
 from tests.conftest import SOLUTION_FILE
 
 
 @pytest.fixture(scope="module")
 def solution():
-    return load_impl(SOLUTION_FILE)
+    return load_module(SOLUTION_FILE)
 
 
 def test_flatten_and_unflatten_round_trip_for_any_batch_size():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from checks.registry import CLASSIC
+from checks.registry import MAIN
 from checks.sandbox import Limits, available
 from tests.data import mnist_stand_in
 from tests.hostile_class import CASES, MARKER, make_class
@@ -17,7 +17,7 @@ from tools.course import main as build_course
 
 pytestmark = pytest.mark.skipif(not available(), reason="bubblewrap is not available: the grader refuses to grade")
 
-ASSIGNMENT = CLASSIC.assignment
+ASSIGNMENT = MAIN.assignment
 # Short limits: each is hit on purpose by some case.
 GRADING = Settings(time_limit=30, import_limit=20, notebook_limit=120, limits=Limits(file_mb=64, processes=200))
 
@@ -43,11 +43,11 @@ def hostile(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("GAN_DATA_FROM", str(mnist_stand_in(data)))
         env.setenv("GAN_DATA_DIR", str(data / "torchvision"))
-        assert build_course(["--course", str(course), "--cell-timeout", "15", "--lab", "classic"]) == 0
+        assert build_course(["--course", str(course), "--cell-timeout", "15", "--lab", "gan_pytorch"]) == 0
         students = make_class(course)
         untouchable = [course / "source", course / "release", course / "grader", course / "submitted"]
         before = fingerprint(untouchable)
-        subs = autograde(course, workers=2, settings=GRADING, labs=[CLASSIC])
+        subs = autograde(course, workers=2, settings=GRADING, labs=[MAIN])
         after = fingerprint(untouchable)
     if os.environ.get("HOSTILE_TABLE"):   # the table of the closing note: case, deserved, got, reason
         with open(os.environ["HOSTILE_TABLE"], "w") as out:

@@ -6,11 +6,12 @@ import pytest
 import torch
 import torch.nn as nn
 
-from checks.reference import ReferenceAnswers
-from checks.registry import D_PROBE, LATENT_WALKS, SALIENCY
-from checks.runner import load_impl
-from gan_assignment import learned
-from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function
+from checks.registry import LABS
+
+D_PROBE, LATENT_WALKS, SALIENCY = LABS["d_probe"], LABS["latent_walks"], LABS["saliency"]
+from gan_assignment.provided.modules import load_module
+from gan_assignment.provided import d_probe as learned
+from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function, shown
 
 LABS = {lab.name: lab for lab in (D_PROBE, LATENT_WALKS, SALIENCY)}
 FUNCTION_LAB = {f: lab for lab in LABS.values() for f in lab.functions}
@@ -143,7 +144,7 @@ def latent_saliency(G, z, coordinate):
 
 @pytest.fixture(scope="module")
 def references():
-    return {name: ReferenceAnswers(lab.reference_file) for name, lab in LABS.items()}
+    return {name: lab.answers() for name, lab in LABS.items()}
 
 
 def _check(tmp_path, references, source, function):
@@ -161,7 +162,7 @@ def _source(function, change):
 @pytest.mark.parametrize("function, mistake, change, hint", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
 def test_mistake_fails_with_a_helpful_message(tmp_path, references, function, mistake, change, hint):
     result = _check(tmp_path, references, _source(function, change), function)
-    assert result.status == "FAIL", f"{mistake} should fail: {result.line()}"
+    assert result.status == "FAIL", f"{mistake} should fail: {shown(result)}"
     assert hint in result.message, f"{mistake}: the message should say {hint!r}, it says: {result.message}"
 
 
@@ -296,7 +297,7 @@ def latent_saliency(G, z, coordinate):
 @pytest.mark.parametrize("function, variant, code", VARIANTS, ids=[f"{v[0]}: {v[1]}" for v in VARIANTS])
 def test_correct_variant_passes(tmp_path, references, function, variant, code):
     result = _check(tmp_path, references, _source(function, code), function)
-    assert result.status == "PASS", f"{variant}: {result.line()}"
+    assert result.status == "PASS", f"{variant}: {shown(result)}"
 
 
 def test_a_saliency_that_fills_d_gradients_and_the_callers_images_passes_with_notes(tmp_path, references):
@@ -307,7 +308,7 @@ def saliency_map(D, images):
     return images.grad.abs().amax(dim=1)
 '''
     result = _check(tmp_path, references, _source("saliency_map", code), "saliency_map")
-    assert result.status == "PASS", result.line()
+    assert result.status == "PASS", shown(result)
     notes = " ".join(result.notes)
     assert "requires_grad on the caller's images" in notes and "torch.autograd.grad" in notes, result.notes
 
@@ -330,7 +331,7 @@ def test_the_guarded_autograder_grades_the_three_labs(tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_slerp_keeps_noise_on_its_shell_where_lerp_cuts_inside():
-    walks = load_impl(LATENT_WALKS.solution_file)
+    walks = load_module(LATENT_WALKS.solution_file)
     gen = torch.Generator().manual_seed(0)
     z0, z1 = torch.rand(2, 96, generator=gen) * 2 - 1
     t = torch.linspace(0, 1, 11)
@@ -341,7 +342,7 @@ def test_slerp_keeps_noise_on_its_shell_where_lerp_cuts_inside():
 
 
 def test_a_linear_probe_reads_classes_from_features_that_separate_them():
-    probe_lab = load_impl(D_PROBE.solution_file)
+    probe_lab = load_module(D_PROBE.solution_file)
     gen = torch.Generator().manual_seed(0)
     labels = torch.arange(600) % 3
     centres = torch.randn(3, 20, generator=gen) * 3
@@ -357,7 +358,7 @@ def test_a_linear_probe_reads_classes_from_features_that_separate_them():
 
 
 def test_saliency_finds_the_only_pixel_a_discriminator_looks_at():
-    saliency = load_impl(SALIENCY.solution_file)
+    saliency = load_module(SALIENCY.solution_file)
     D = nn.Sequential(nn.Flatten(), nn.Linear(784, 1))
     with torch.no_grad():
         D[1].weight.zero_()

@@ -1,11 +1,17 @@
-"""The min-max check, and loading real data through torchvision."""
+"""The min-max table's check (an answer table, checks/core/table.py), and loading real data through torchvision."""
 
 import pytest
 import torchvision
 
-from checks.minmax import minmax_status
-from gan_assignment.data import DataUnavailable, classic_loaders, load_dataset
+from checks.core.table import read_table
+from checks.registry import MAIN
+from gan_assignment.provided.data import DataUnavailable, classic_loaders, load_dataset
 from tests.data import FASHION_MNIST, mnist_stand_in, require_data
+
+
+def minmax_status(x_values, y_values):
+    """(status, message) of a min-max table, as the notebook's check and the grader judge it."""
+    return MAIN.task("minmax").spec.status("minmax", {"x_values": x_values, "y_values": y_values}, MAIN.answers())
 
 
 def minmax_trajectory(steps=6):
@@ -48,6 +54,26 @@ def test_minmax_unanswered_and_malformed():
     assert minmax_status([None] * 6, [None] * 6)[0] == "NOT ANSWERED"
     assert "exactly 6" in minmax_status([1] * 5, [1] * 6)[1]
     assert minmax_status(["a"] * 6, [1] * 6)[0] == "FAIL"
+    assert minmax_status("123456", [1] * 6)[0] == "FAIL"
+
+
+def test_a_number_too_large_for_a_float_is_a_wrong_answer_not_a_crash():
+    """An integer of 1,100 hex digits in the answer cell once crashed the grader (OverflowError)."""
+    huge = int("f" * 1100, 16)
+    status, message = minmax_status([huge] * 6, [1] * 6)
+    assert status == "FAIL" and "too large" in message
+
+
+@pytest.mark.parametrize("source, said", [
+    ("x_values = [1, 2, 3, 4, 5, 6]\ny_values = [1] * 6\n", "y_values must be a list of plain numbers"),
+    ("x_values = [1] * 6\ny_values = [2] * 6\n", "x_values must be a list of plain numbers"),
+    ("x_values = " + "[" * 200_000 + "]" * 200_000 + "\ny_values = []\n", "no cell assigns"),
+])
+def test_an_answer_cell_that_is_not_literal_numbers_is_said_so(source, said):
+    import nbformat
+
+    with pytest.raises(ValueError, match=said):
+        read_table([nbformat.v4.new_code_cell(source)], ("x_values", "y_values"))
 
 
 def test_fashion_mnist_loads_through_torchvision_with_the_classic_split(tmp_path):

@@ -7,11 +7,13 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.data import FASHION_MNIST, mnist_stand_in, require_data
-from checks.registry import CLASSIC, LABS, MODE_COLLAPSE
+from checks.registry import LABS, MAIN
+
+MODE_COLLAPSE = LABS["mode_collapse"]
 from tools.release import solution_lines, student_versions
 from tools.run_notebook import run_notebook
 
-SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK = CLASSIC.solution_notebook, CLASSIC.student_notebook
+SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK = MAIN.solution_notebook, MAIN.student_notebook
 LAB_IDS = list(LABS)
 
 FIGURES = ["real", "minmax_trajectory"] + [f"{model}_{figure}" for model in ("vanilla", "lsgan", "dcgan")

@@ -3,10 +3,11 @@ and correct solutions written the way their source code bases write them pass.""
 
 import pytest
 
-from checks.reference import ReferenceAnswers
-from checks.registry import DCGAN, MLP_GAN
+from checks.registry import LABS
+
+DCGAN, MLP_GAN = LABS["dcgan"], LABS["mlp_gan"]
 from checks.runner import run_checks
-from tests.conftest import edit_function, replace_function
+from tests.conftest import edit_function, replace_function, shown
 
 LABS = {"mlp_gan": MLP_GAN, "dcgan": DCGAN}
 
@@ -69,7 +70,7 @@ MISTAKES = [
 
 @pytest.fixture(scope="module")
 def references():
-    return {name: ReferenceAnswers(lab.reference_file) for name, lab in LABS.items()}
+    return {name: lab.answers() for name, lab in LABS.items()}
 
 
 def _check(tmp_path, references, lab, source, function):
@@ -83,7 +84,7 @@ def _check(tmp_path, references, lab, source, function):
 def test_mistake_fails_with_a_helpful_message(tmp_path, references, lab, function, mistake, old, new, hint):
     source = edit_function(LABS[lab].solution_file.read_text(), function, old, new)
     result = _check(tmp_path, references, lab, source, function)
-    assert result.status == "FAIL", f"{mistake!r} was not caught: {result.line()}"
+    assert result.status == "FAIL", f"{mistake!r} was not caught: {shown(result)}"
     assert hint in result.message, f"the message for {mistake!r} should mention {hint!r}; it says:\n{result.message}"
 
 
@@ -237,7 +238,7 @@ def dcgan64_discriminator(seed=None):
 def test_correct_variant_passes(tmp_path, references, lab, function, variant, code):
     source = replace_function(LABS[lab].solution_file.read_text(), function, code)
     result = _check(tmp_path, references, lab, source, function)
-    assert result.status == "PASS", f"{variant} should pass: {result.line()}"
+    assert result.status == "PASS", f"{variant} should pass: {shown(result)}"
 
 
 @pytest.mark.parametrize("lab, key, count", [

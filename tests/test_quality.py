@@ -8,10 +8,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from checks.coverage import coverage_result, save_generator
-from checks.runner import FAIL, PASS
-from gan_assignment import quality
-from gan_assignment.data import dataset_tensors, load_dataset
+from checks.coverage import coverage_result
+from gan_assignment.provided.weights import save_generator
+from checks.core.status import FAIL, PASS
+from gan_assignment.provided import quality
+from gan_assignment.provided.data import dataset_tensors, load_dataset
 from tests.data import mnist_stand_in
 
 
@@ -131,11 +132,11 @@ def test_a_dcgan_trained_on_real_digits_passes_the_graded_coverage_check(tmp_pat
     Measured so: 10/10 digits covered (shares 6.5 % to 15.4 %), FID 13.7, mean confidence 0.93.
     """
     from checks.isolated import grade_file
-    from checks.registry import CLASSIC
-    from gan_assignment.data import classic_loaders
-    from gan_assignment.training import run_a_gan
+    from checks.registry import MAIN
+    from gan_assignment.provided.data import classic_loaders
+    from gan_assignment.provided.training import run_a_gan
     from tests.conftest import SOLUTION_FILE
-    from tools.bench import build
+    from bench.speed import build
 
     monkeypatch.setenv("GAN_DATA_FROM", str(mnist_stand_in(tmp_path)))
     monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "data"))
@@ -144,5 +145,5 @@ def test_a_dcgan_trained_on_real_digits_passes_the_graded_coverage_check(tmp_pat
     run_a_gan(D, G, D_solver, G_solver, d_loss, g_loss, loader, num_epochs=25, seed=0,   # 25 x 78 batches = 1,950
               device=torch.device("cpu"), progress=False)
     save_generator(G, tmp_path / "dcgan_generator.pt")
-    graded = grade_file(SOLUTION_FILE, {"visible": CLASSIC.reference_file}, weights=tmp_path / "dcgan_generator.pt")
+    graded = grade_file(SOLUTION_FILE, {"visible": MAIN.reference_file}, MAIN, weights=tmp_path / "dcgan_generator.pt")
     assert graded["coverage"]["status"] == PASS, graded["coverage"]["message"]

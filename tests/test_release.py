@@ -6,9 +6,9 @@ import pytest
 
 from tests.conftest import SOLUTION_FILE, STUDENT_FILE
 from tools.release import ReleaseError, solution_lines, strip_solutions
-from checks.registry import CLASSIC
+from checks.registry import MAIN
 
-STUDENT_FUNCTIONS = CLASSIC.functions
+STUDENT_FUNCTIONS = MAIN.functions
 
 
 def _functions(path):

@@ -13,8 +13,9 @@ import nbformat
 import pytest
 
 from checks.feedback import Feedback, NotPassing, fail_under_nbgrader
-from checks.registry import CLASSIC, LABS, ROOT
-from checks.runner import FAIL, NOT_IMPLEMENTED, PASS, Result
+from checks.registry import LABS, MAIN
+from gan_assignment.provided.modules import PROJECT as ROOT
+from checks.core.status import FAIL, NOT_IMPLEMENTED, PASS, Result
 from tests.conftest import SOLUTION_FILE, edit_function, replace_function, student_desk
 from tools.run_notebook import run_notebook
 
@@ -112,7 +113,7 @@ def test_a_syntax_error_is_reported_once(tmp_path):
 def test_check_cells_show_one_badge_and_no_stray_true_or_false(tmp_path):
     """The stub notebook's check cells: one rich verdict each, no `Out[n]: False` under it."""
     root = desk(tmp_path)
-    notebook = nbformat.read(root / "notebooks" / "GAN.ipynb", as_version=4)
+    notebook = nbformat.read(root / "notebooks" / "gan_pytorch.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [c for c in code if c.source.startswith("check(")][:3]
     notebook.cells = code[:2] + checks   # the Colab cell, the set-up cell, three check cells
@@ -133,18 +134,18 @@ def test_check_cells_show_one_badge_and_no_stray_true_or_false(tmp_path):
 
 def test_validate_fails_while_functions_fail_and_never_trains_or_times_out(tmp_path):
     root = desk(tmp_path)
-    report, seconds = validate(root / "notebooks" / "GAN.ipynb", {"GAN_DATA_DIR": str(tmp_path / "data")})
+    report, seconds = validate(root / "notebooks" / "gan_pytorch.ipynb", {"GAN_DATA_DIR": str(tmp_path / "data")})
     assert "VALIDATION FAILED ON 13 CELL(S)" in report, report[-3000:]
     assert "Success!" not in report and "Traceback" not in report and "KeyboardInterrupt" not in report, report
-    for function in CLASSIC.functions:
+    for function in MAIN.functions:
         assert f"NOT IMPLEMENTED {function}" in report, f"the report should name {function}"
     assert "dcgan_generator.pt is missing: run the DCGAN training cell" in report
     assert "NOT ANSWERED min-max table" in report
     assert seconds < 120, f"Validate took {seconds:.0f} s: it must never train anything"
 
 
-@pytest.mark.parametrize("lab", [lab for lab in LABS.values() if lab is not CLASSIC],
-                         ids=[name for name in LABS if name != CLASSIC.name])
+@pytest.mark.parametrize("lab", [lab for lab in LABS.values() if lab is not MAIN],
+                         ids=[name for name in LABS if name != MAIN.name])
 def test_validate_fails_on_every_lab_notebook_with_its_stubs_without_training(tmp_path, lab):
     root = desk(tmp_path, notebook=lab.student_notebook)
     report, seconds = validate(root / "notebooks" / lab.notebook, {"GAN_DATA_DIR": str(tmp_path / "data")})
@@ -159,7 +160,7 @@ def test_validate_on_a_finished_notebook_flags_only_what_is_missing(tmp_path):
     """All functions right, no trained DCGAN yet: Validate names the weights file and the table, nothing else.
     With weights but no digit classifier cached, the coverage cell fails at once instead of training one."""
     root = desk(tmp_path, module=SOLUTION_FILE.read_text())
-    notebook = root / "notebooks" / "GAN.ipynb"
+    notebook = root / "notebooks" / "gan_pytorch.ipynb"
     report, _ = validate(notebook, {"GAN_DATA_DIR": str(tmp_path / "data")})
     assert "VALIDATION FAILED ON 2 CELL(S)" in report, report[-3000:]
     assert "dcgan_generator.pt is missing" in report and "min-max table" in report
@@ -173,16 +174,16 @@ def test_validate_on_a_finished_notebook_flags_only_what_is_missing(tmp_path):
 def test_validate_on_the_released_notebook_tells_the_truth(tmp_path):
     """The nbgrader release (what a course hands out): its test cells run the checks while validating."""
     course = tmp_path / "course"
-    subprocess.run([sys.executable, "-m", "tools.course", "--course", str(course), "--lab", "classic"], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "tools.course", "--course", str(course), "--lab", "gan_pytorch"], cwd=ROOT,
                    check=True, capture_output=True)
-    released = course / "release" / CLASSIC.assignment
+    released = course / "release" / MAIN.assignment
     wrong = edit_function(SOLUTION_FILE.read_text(), "bce_loss", "return loss.mean()", "return loss.sum()")
     (released / "gan_assignment" / "gan_pytorch.py").write_text(wrong)
-    report, seconds = validate(released / CLASSIC.notebook, {"GAN_DATA_DIR": str(tmp_path / "data")})
+    report, seconds = validate(released / MAIN.notebook, {"GAN_DATA_DIR": str(tmp_path / "data")})
     assert "VALIDATION FAILED" in report and "Traceback" not in report and "KeyboardInterrupt" not in report, report
     assert "grading_results.json" not in report, "validating must run the checks, not ask for the grader's file"
     failed = report.split("The following cell failed: ")[1:]
-    named = [name for name in CLASSIC.functions if any(f'grade("{name}")' in cell for cell in failed)]
+    named = [name for name in MAIN.functions if any(f'grade("{name}")' in cell for cell in failed)]
     assert named == ["bce_loss", "discriminator_loss", "generator_loss"], \
         f"bce_loss is wrong, and the two losses built on it with it; Validate flagged {named}"
     assert "it probably uses bce_loss, which does not pass yet" in report
@@ -230,10 +231,10 @@ def fake_colab(tmp_path, course):
 def test_in_colab_the_first_cell_mounts_drive_and_the_notebook_then_works_as_locally(tmp_path):
     course = desk(tmp_path)
     env, content = fake_colab(tmp_path, course)
-    notebook = nbformat.read(course / "notebooks" / "GAN.ipynb", as_version=4)
+    notebook = nbformat.read(course / "notebooks" / "gan_pytorch.ipynb", as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     notebook.cells = code[:2] + [next(c for c in code if c.source.startswith("check("))]
-    path = content / "GAN.ipynb"   # Colab runs the notebook from /content, not from the course folder
+    path = content / "gan_pytorch.ipynb"   # Colab runs the notebook from /content, not from the course folder
     nbformat.write(notebook, path)
     ran = run_notebook(path, tmp_path / "ran.ipynb", timeout=300, env=env)
     assert (tmp_path / "mounted.txt").read_text() == "/content/drive"
@@ -244,7 +245,7 @@ def test_in_colab_the_first_cell_mounts_drive_and_the_notebook_then_works_as_loc
 
 
 def test_outside_colab_the_colab_cell_does_nothing(tmp_path):
-    cell = next(c for c in nbformat.read(CLASSIC.student_notebook, as_version=4).cells if c.cell_type == "code")
+    cell = next(c for c in nbformat.read(MAIN.student_notebook, as_version=4).cells if c.cell_type == "code")
     assert "google.colab" in cell.source
     scope = {}
     exec(cell.source, scope)   # noqa: S102 - our own notebook's cell
@@ -252,7 +253,7 @@ def test_outside_colab_the_colab_cell_does_nothing(tmp_path):
 
 
 def test_colab_setup_installs_only_what_is_missing_and_explains_a_wrong_folder(tmp_path, monkeypatch):
-    from gan_assignment import colab
+    from gan_assignment.provided import colab
 
     installed = []
     monkeypatch.setattr(colab, "NEEDED", [("numpy", "numpy"), ("surely_not_a_module_x9", "some-package")])

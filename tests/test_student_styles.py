@@ -18,12 +18,13 @@ import pytest
 import torch
 
 from checks.isolated import grade_file
-from checks.reference import ReferenceAnswers
-from checks.registry import CLASSIC
-from checks.runner import load_impl, run_checks
+from checks.registry import MAIN
+from checks.runner import run_checks
+from gan_assignment.provided.modules import load_module
 from gan_assignment import call_classic, initialize_weights, run_a_gan
-from gan_assignment.config import BATCH_SIZE, NOISE_DIM
-from gan_assignment.quality import generate
+from gan_assignment.provided.config import BATCH_SIZE, NOISE_DIM
+from gan_assignment.provided.quality import generate
+from tests.conftest import shown
 
 STYLES_DIR = Path(__file__).resolve().parent / "student_styles"
 GPU_ONLY = STYLES_DIR / "gpu_hardcoded.py"
@@ -37,7 +38,7 @@ def test_the_corpus_is_there():
 @pytest.mark.parametrize("path", STYLES, ids=[p.stem for p in STYLES])
 def test_every_year_style_passes_every_check(path, reference):
     results = run_checks(path, reference=reference)
-    failing = [r.line() for r in results if not r.passed]
+    failing = [shown(r) for r in results if not r.passed]
     assert not failing, f"{path.name}: correct code was rejected:\n" + "\n".join(failing)
 
 
@@ -56,7 +57,7 @@ def _build(impl, model):
 
 @pytest.mark.parametrize("path", STYLES, ids=[p.stem for p in STYLES])
 def test_every_year_style_trains_and_is_sampled(path):
-    impl = load_impl(path)
+    impl = load_module(path)
     images = torch.rand(2 * BATCH_SIZE, 1, 28, 28)   # two classic batches, in [0, 1] like a loader's
     for model in ("vanilla", "lsgan", "dcgan"):
         D, G, d_loss, g_loss = _build(impl, model)
@@ -78,16 +79,16 @@ def test_the_guarded_autograder_accepts_every_year_style(tmp_path):
     from tools.make_reference import HIDDEN, build_reference
 
     hidden = tmp_path / "hidden.npz"
-    np.savez_compressed(hidden, **build_reference(CLASSIC, **HIDDEN))
+    np.savez_compressed(hidden, **build_reference(MAIN, **HIDDEN))
     for path in STYLES:
-        graded = grade_file(path, {"visible": CLASSIC.reference_file, "hidden": hidden},
+        graded = grade_file(path, {"visible": MAIN.reference_file, "hidden": hidden}, MAIN,
                             sandbox=Sandbox() if available() else None)
         assert graded["error"] is None, graded
         for label, results in graded["report"].items():
             failing = [f"{r['name']}: {r['message']}" for r in results if r["status"] != "PASS"]
             assert not failing, f"{path.name} ({label} tests): {failing}"
         # The grader decides the advice too: the same notes as `make check` gives the student.
-        local = {r.name: r.notes for r in run_checks(path, reference=ReferenceAnswers(CLASSIC.reference_file))}
+        local = {r.name: r.notes for r in run_checks(path, reference=MAIN.answers())}
         assert {r["name"]: r["notes"] for r in graded["report"]["visible"]} == local, path.name
 
 
@@ -97,4 +98,4 @@ def test_code_written_for_a_gpu_fails_with_one_line_naming_it(reference):
     failing = [r for r in results.values() if not r.passed]
     assert failing, "hard-coded CUDA cannot run on this machine"
     for r in failing:
-        assert r.message.startswith("your code needs a GPU (CUDA)") and "gpu_hardcoded.py line" in r.message, r.line()
+        assert r.message.startswith("your code needs a GPU (CUDA)") and "gpu_hardcoded.py line" in r.message, shown(r)

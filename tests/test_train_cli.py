@@ -1,11 +1,11 @@
-"""`python -m gan_assignment.train`: every model trains from the command line, writes its pictures as it
+"""`python -m gan_assignment.provided.train`: every model trains from the command line, writes its pictures as it
 goes, resumes, and says what to do instead of a traceback when something is missing."""
 
 import json
 
 import pytest
 
-from gan_assignment import train as cli
+from gan_assignment.provided import train as cli
 from tests.data import FASHION_MNIST, image_folder, mnist_stand_in, require_data
 
 

@@ -8,10 +8,10 @@ import torch
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
 import gan_assignment as ga
-from checks.runner import load_impl
-from gan_assignment.data import dataset_tensors
-from gan_assignment.layers import initialize_weights
-from gan_assignment.training import resident_images
+from gan_assignment.provided.modules import load_module
+from gan_assignment.provided.data import dataset_tensors
+from gan_assignment.provided.layers import initialize_weights
+from gan_assignment.provided.training import resident_images
 from tests.conftest import SOLUTION_FILE
 
 CPU = torch.device("cpu")
@@ -19,7 +19,7 @@ CPU = torch.device("cpu")
 
 @pytest.fixture(scope="module")
 def solution():
-    return load_impl(SOLUTION_FILE)
+    return load_module(SOLUTION_FILE)
 
 
 def _images(n=6 * 16, seed=0):
@@ -188,7 +188,7 @@ def test_adam_left_at_its_defaults_runs_fused_and_trains_to_the_same_weights(sol
                                              (["amx_bf16"], "bf16")])
 def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(solution, monkeypatch, flags, expected):
     """Emulated bf16 is many times slower than fp32: "auto" must not pick it on a CPU without the instructions."""
-    import gan_assignment.utils as utils
+    import gan_assignment.provided.utils as utils
     monkeypatch.setattr(utils, "cpu_model_and_flags", lambda: ("a CPU", flags))
     _, _, _, history = _train(solution, _images(2 * 16), num_epochs=1, precision="auto")
     assert history["precision"] == expected
@@ -196,7 +196,7 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(solution
 
 def test_fused_adam_is_left_out_where_it_would_not_be_the_same_optimiser(solution, tmp_path):
     """A subclass may change the update, MPS has no fused kernel; a resumed run stays fused."""
-    from gan_assignment.training import fuse_adam
+    from gan_assignment.provided.training import fuse_adam
 
     class MyAdam(torch.optim.Adam):
         pass
@@ -216,7 +216,7 @@ def test_fused_adam_is_left_out_where_it_would_not_be_the_same_optimiser(solutio
 @pytest.mark.parametrize("capability, expected", [((7, 5), False), ((8, 0), True), ((9, 0), True)])
 def test_auto_precision_on_a_gpu_is_bf16_from_ampere_on(monkeypatch, capability, expected):
     """A T4 (Colab's free GPU, sm_75) only emulates bf16: 'auto' must keep it in fp32."""
-    from gan_assignment.utils import native_bf16
+    from gan_assignment.provided.utils import native_bf16
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     monkeypatch.setattr(torch.version, "hip", None)

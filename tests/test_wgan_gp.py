@@ -4,10 +4,11 @@ penalty is written in the wild pass, and the penalty and the training loop do wh
 import pytest
 import torch
 
-from checks.reference import ReferenceAnswers
-from checks.registry import WGAN_GP as LAB
-from checks.runner import load_impl
-from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function
+from checks.registry import LABS
+
+LAB = LABS["wgan_gp"]
+from gan_assignment.provided.modules import load_module
+from tests.conftest import check_in_lab, edit_function, grade_guarded, replace_function, shown
 
 SOLUTION = LAB.solution_file.read_text()
 
@@ -102,7 +103,7 @@ def wgan_generator_loss(scores_fake):
 
 @pytest.fixture(scope="module")
 def reference():
-    return ReferenceAnswers(LAB.reference_file)
+    return LAB.answers()
 
 
 def _source(function, change):
@@ -124,14 +125,14 @@ def _check(tmp_path, reference, source, function):
 @pytest.mark.parametrize("function, mistake, change, hint", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
 def test_mistake_fails_with_a_helpful_message(tmp_path, reference, function, mistake, change, hint):
     result = _check(tmp_path, reference, _source(function, change), function)
-    assert result.status == "FAIL", f"{mistake} should fail: {result.line()}"
+    assert result.status == "FAIL", f"{mistake} should fail: {shown(result)}"
     assert hint in result.message, f"{mistake}: the message should say {hint!r}, it says: {result.message}"
 
 
 @pytest.mark.parametrize("function, variant, code", VARIANTS, ids=[f"{v[0]}: {v[1]}" for v in VARIANTS])
 def test_correct_variant_passes(tmp_path, reference, function, variant, code):
     result = _check(tmp_path, reference, _source(function, code), function)
-    assert result.status == "PASS", f"{variant}: {result.line()}"
+    assert result.status == "PASS", f"{variant}: {shown(result)}"
 
 
 def test_the_guarded_autograder_grades_the_lab(tmp_path):
@@ -146,7 +147,7 @@ def test_the_guarded_autograder_grades_the_lab(tmp_path):
 
 @pytest.fixture(scope="module")
 def solution():
-    return load_impl(LAB.solution_file)
+    return load_module(LAB.solution_file)
 
 
 def test_a_one_lipschitz_linear_critic_pays_no_penalty_and_a_steeper_one_pays_lambda_times_the_excess(solution):
@@ -162,8 +163,8 @@ def test_wgan_gp_training_lowers_the_critics_wasserstein_estimate_as_g_catches_u
     """On a toy problem (real: bright 2 x 2 'images'; G starts dark) the estimate of W falls as G learns.
 
     The paper's lr of 1e-4 would take G thousands of steps to cross the gap; lr 1e-2 makes it a test."""
-    from gan_assignment import wgan
-    from gan_assignment.config import NOISE_DIM
+    from gan_assignment.provided import wgan_gp as wgan
+    from gan_assignment.provided.config import NOISE_DIM
 
     torch.manual_seed(0)
     images = torch.rand(512, 1, 2, 2) * 0.2 + 0.7

@@ -51,15 +51,16 @@ from pathlib import Path
 
 import nbformat
 
-from checks.coverage import DATASET, WEIGHTS_FILE, ensure_classifier
+from checks.core.lab import points_for
+from checks.core.status import FAIL, PASS
+from checks.core.table import read_table
+from checks.coverage import ensure_classifier
 from checks.isolated import IMPORT_LIMIT, TIME_LIMIT, failed_report, grade_file
-from checks.minmax import minmax_status
-from checks.reference import ReferenceAnswers
-from checks.registry import CLASSIC, LABS, ROOT, points_for
-from checks.runner import PASS
+from checks.registry import LABS
 from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available, start, stop
-from checks.specs import read_table
-from tools.course import hidden_reference, module_path, nbgrader
+from gan_assignment.provided.data import DataUnavailable
+from gan_assignment.provided.modules import PROJECT
+from tools.course import hidden_reference, instructor_module, module_path, nbgrader
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}")
 NOTEBOOK_LIMIT = 900            # seconds for one notebook's whole nbgrader run (each cell also has its own limit)
@@ -85,12 +86,12 @@ class Settings:
 @dataclass
 class Submission:
     student: str
-    lab: object = CLASSIC                     # the registry's Lab this submission is for
+    lab: object                               # the registry's Lab this submission is for
     ungradable: str = ""                      # why it could not be graded at all
     problems: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # function -> (passed, status, message)
     earned: dict = field(default_factory=dict)   # autograded task -> points (registry.points_for)
-    minmax: tuple = None                      # (status, message) of the lab's table task, if it has one
+    table: tuple = None                       # (status, message) of the lab's table task, if it has one
     coverage: tuple = None                    # (status, message) of the lab's weights task, if it has one
     written: dict = field(default_factory=dict)  # written task -> answered (changed from the release)?
     score: float = 0.0
@@ -180,17 +181,17 @@ def restore_metadata(notebook, released):
     return repaired
 
 
-def read_minmax(notebook, reference, task):
-    """(status, message) of the min-max answer, read as literal numbers (the cell is never run here)."""
+def read_table_answer(notebook, reference, task):
+    """(status, message) of the answer table `task`, read as literal numbers (the cell is never run here)."""
     cell = next((c for c in notebook.cells
                  if c.metadata.get("nbgrader", {}).get("grade_id") == f"{task.name}_answer"), None)
     if cell is None:
-        return "FAIL", "the min-max answer cell is missing"
+        return FAIL, f"the {task.name} answer cell is missing"
     try:
         values = read_table([cell], task.spec.names)
-    except (SyntaxError, ValueError) as e:
-        return "FAIL", f"write {' and '.join(task.spec.names)} as lists of plain numbers ({e})"
-    return minmax_status(*(values[n] for n in task.spec.names), reference)
+    except ValueError as e:
+        return FAIL, f"write {' and '.join(task.spec.names)} as lists of plain numbers ({e})"
+    return task.spec.status(task.name, values, reference)
 
 
 def answered(notebook, released, task):
@@ -235,18 +236,19 @@ def prepare(course, student, lab, staging, settings):
         nbformat.write(notebook, path)   # the staged copy: submitted/ keeps what the student sent
         sub.problems.append(f"nbgrader metadata of {repaired} cells was missing or edited; restored")
 
-    reference = ReferenceAnswers(course / "release" / lab.assignment / "checks" / lab.reference_file.name)
+    visible = course / "release" / lab.assignment / "checks" / "references" / lab.reference_file.name
+    reference = lab.answers(visible)
     module = sub.staged / module_path(lab)
-    weights = any(t.kind == "weights" for t in lab.tasks)
+    weights = lab.tasks_of("weights")
     if module.is_file():
-        sub.guarded = grade_file(module, {"visible": reference.path, "hidden": hidden_reference(course, lab)},
+        sub.guarded = grade_file(module, {"visible": visible, "hidden": hidden_reference(course, lab)}, lab,
                                  time_limit=settings.time_limit, import_limit=settings.import_limit,
-                                 lab=lab, sandbox=settings.sandbox(),
-                                 kit=course / "release" / lab.assignment,
-                                 weights=(sub.staged / WEIGHTS_FILE) if weights else None)
+                                 sandbox=settings.sandbox(), kit=course / "release" / lab.assignment,
+                                 weights=(sub.staged / weights[0].spec.file) if weights else None,
+                                 builder=instructor_module(course, lab))
     else:
-        sub.guarded = failed_report(["visible", "hidden"], f"no {module_path(lab)} in the submission",
-                                    coverage=weights, lab=lab)
+        sub.guarded = failed_report(["visible", "hidden"], f"no {module_path(lab)} in the submission", lab,
+                                    coverage=bool(weights))
     if sub.guarded["error"]:
         sub.problems.append(sub.guarded["error"])
     if sub.guarded.get("limits"):
@@ -257,13 +259,13 @@ def prepare(course, student, lab, staging, settings):
         v, h = visible[name], hidden[name]
         sub.earned[name] = points_for(lab.task(name), v["status"], h["status"])
         passed = sub.earned[name] == lab.task(name).points
-        status = v["status"] if v["status"] != PASS else ("PASS" if passed else "FAIL (hidden test)")
+        status = v["status"] if v["status"] != PASS else (PASS if passed else f"{FAIL} (hidden test)")
         sub.results[name] = (passed, status, v["message"])
     coverage = sub.guarded["coverage"]
     for task in lab.tasks:
         if task.kind == "table":
-            sub.minmax = read_minmax(notebook, reference, task)
-            sub.earned[task.name] = points_for(task, sub.minmax[0])
+            sub.table = read_table_answer(notebook, reference, task)
+            sub.earned[task.name] = points_for(task, sub.table[0])
         elif task.kind == "weights":
             sub.coverage = (coverage["status"], coverage["message"])
             sub.earned[task.name] = points_for(task, sub.coverage[0])
@@ -444,14 +446,32 @@ def summarize(subs):
                 continue
             reason = (message or "").splitlines()[0] if message else ""
             said = any(reason and reason in p for p in sub.problems)  # e.g. one timeout explains them all
-            brief = f"{name} ({reason[:90]})" if status == "FAIL" and reason and not said else name
+            brief = f"{name} ({reason[:90]})" if status == FAIL and reason and not said else name
             failing.setdefault(status, []).append(brief)
         sub.problems += [f"{status.lower()}: {', '.join(names)}" for status, names in failing.items()]
-        if sub.results and sub.minmax and sub.minmax[0] != PASS:
-            sub.problems.append(f"min-max table {sub.minmax[0].lower()}")
+        if sub.results and sub.table and sub.table[0] != PASS:
+            sub.problems.append(f"{sub.lab.tasks_of('table')[0].spec.title} {sub.table[0].lower()}")
         if sub.results and sub.coverage and sub.coverage[0] != PASS \
                 and not any(sub.coverage[1] in p for p in sub.problems):
             sub.problems.append(f"trained DCGAN {sub.coverage[0].lower()}: {sub.coverage[1].split('. ')[0][:120]}")
+
+
+# nbgrader's feedback page lists every graded cell as "Test cell" or "Written response"; ours names the task.
+CONTENTS_ENTRY = re.compile(r'<a href="#(test_)?(\w+)">(Test cell|Written response)</a>')
+
+
+def write_feedback(course, lab):
+    """nbgrader's feedback pages of `lab` for every graded student (feedback/<student>/<lab>/<lab>.html), their
+    contents lists naming each task ("bce_loss", "inline_question_2 (written)") where nbgrader writes "Test cell"."""
+    nbgrader(course, "generate_feedback", lab.assignment, "--force", check=False)
+    for page in (course / "feedback").glob(f"*/{lab.assignment}/*.html"):
+        if page.is_symlink() or not page.is_file():
+            continue
+        text = page.read_text(errors="replace")
+        named = CONTENTS_ENTRY.sub(lambda m: f'<a href="#{m.group(1) or ""}{m.group(2)}">{m.group(2)}'
+                                             f'{" (written)" if m.group(3) == "Written response" else ""}</a>', text)
+        if named != text:
+            page.write_text(named)
 
 
 def write_csv(path, subs):
@@ -496,14 +516,12 @@ def print_summary(subs, settings):
               "with your files in reach. Grade exams only in the sandbox.")
 
 
-def _coverage_classifier():
-    """Train the coverage check's classifier before grading starts; stop with a clear error without MNIST."""
-    from gan_assignment.data import DataUnavailable
-
+def coverage_classifier():
+    """Train the coverage check's classifier before grading starts; stop with what to do when MNIST is missing."""
     try:
         ensure_classifier()
     except DataUnavailable as e:
-        raise SystemExit(f"error: the DCGAN coverage check needs the {DATASET} data set: {e}") from None
+        raise SystemExit(f"error: the DCGAN coverage check needs its digit classifier: {e}") from None
 
 
 def submissions(course, labs):
@@ -563,12 +581,12 @@ def autograde(course, workers=1, settings=None, labs=None):
         raise SystemExit("error: students' code must run in a sandbox, and bubblewrap is not available here: "
                          f"{INSTALL_HINT}. To grade anyway, as your own user with your files in reach, pass "
                          "--unsafe-no-sandbox (never for exams).")
-    guarded_folders = [course / "source", course / "release", course / "grader", course / "submitted", ROOT / "checks"]
+    guarded_folders = [course / "source", course / "release", course / "grader", course / "submitted", PROJECT / "checks"]
     before = fingerprint(guarded_folders)
     found, missing = submissions(course, labs)
     start = time.perf_counter()
-    if any(t.kind == "weights" for _, lab in found for t in lab.tasks):
-        _coverage_classifier()
+    if any(lab.tasks_of("weights") for _, lab in found):
+        coverage_classifier()
     work = Path(tempfile.mkdtemp(prefix="autograde-"))
     try:
         staging = work / "staging"
@@ -599,7 +617,7 @@ def autograde(course, workers=1, settings=None, labs=None):
     done = [s for s in subs if not s.ungradable]
     for lab in labs:
         if any(s.lab is lab for s in done):
-            nbgrader(course, "generate_feedback", lab.assignment, "--force", check=False)
+            write_feedback(course, lab)
     write_csv(course / "grades.csv", subs)
     seconds = time.perf_counter() - start
     print_summary(subs, settings)
@@ -621,7 +639,7 @@ class IntegrityError(RuntimeError):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Autograde every submission of every lab.")
-    parser.add_argument("--course", default=str(ROOT / "course"), help="the course folder (default: %(default)s)")
+    parser.add_argument("--course", default=str(PROJECT / "course"), help="the course folder (default: %(default)s)")
     parser.add_argument("--lab", choices=sorted(LABS), default=None, help="grade one lab (default: every lab)")
     parser.add_argument("-j", "--workers", type=int, default=1, help="submissions graded at once (default: 1)")
     parser.add_argument("--time-limit", type=int, default=TIME_LIMIT,
@@ -630,6 +648,8 @@ def main(argv=None):
                         help="seconds allowed to run one notebook for its feedback (default: %(default)s)")
     parser.add_argument("--memory-gb", type=float, default=Limits.memory_gb,
                         help="memory (address space) per sandboxed process (default: %(default)s)")
+    parser.add_argument("--feedback-only", action="store_true",
+                        help="only write the feedback pages again (after grading the written answers by hand)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run students' code without bubblewrap, as your own user (never for exams)")
     args = parser.parse_args(argv)
@@ -638,10 +658,16 @@ def main(argv=None):
         print(f"error: {course / 'submitted'} does not exist: run `make release`, then collect submissions "
               "into submitted/<student>/<assignment>/", file=sys.stderr)
         return 2
+    labs = [LABS[args.lab]] if args.lab else list(LABS.values())
+    if args.feedback_only:
+        for lab in labs:
+            write_feedback(course, lab)
+        print(f"Feedback: {course / 'feedback'}/<student>/<assignment>/")
+        return 0
     settings = Settings(time_limit=args.time_limit, notebook_limit=args.notebook_time_limit,
                         limits=Limits(memory_gb=args.memory_gb), sandboxed=not args.unsafe_no_sandbox)
     try:
-        subs = autograde(course, args.workers, settings, labs=[LABS[args.lab]] if args.lab else None)
+        subs = autograde(course, args.workers, settings, labs=labs)
     except IntegrityError:
         return 3
     return 1 if any(s.ungradable for s in subs) else 0

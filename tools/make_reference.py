@@ -1,12 +1,12 @@
 """Build every lab's reference answers from its solutions (deterministic: CPU, float64, fixed seeds).
 
-    python -m tools.make_reference                 # rewrite checks/<lab reference>.npz for every lab
-    python -m tools.make_reference --lab classic   # one lab
+    python -m tools.make_reference                 # rewrite checks/references/<lab>.npz for every lab
+    python -m tools.make_reference --lab gan_pytorch   # one lab
     python -m tools.make_reference --hidden        # the hidden tests' files (instructors only; `make release` does it)
 
 Every value the checks compare against comes from running the lab's solution
 module here; nothing is typed in by hand. Which answers a task needs is its
-spec's recipe (checks/specs.py), named in the registry (checks/registry.py).
+spec's recipe (checks/core/specs.py), named by each lab (checks/labs/<lab>.py).
 Keys: meta_* (where the file came from and its settings), then per task
 `<task>_...` (e.g. discriminator_layer_input_0, bce_loss_output, minmax_digest).
 
@@ -22,10 +22,10 @@ import nbformat
 import numpy as np
 import torch
 
-from checks.reference import BATCH, WEIGHTS_SEED
-from checks.registry import LABS, ROOT
-from checks.runner import load_impl
-from checks.specs import Solution
+from checks.core.answers import BATCH, WEIGHTS_SEED
+from checks.core.specs import Solution
+from checks.registry import LABS
+from gan_assignment.provided.modules import PROJECT, load_module
 
 INPUT_SEED = 0
 # The hidden tests' settings: other weights, inputs and batch size than the public file,
@@ -36,10 +36,10 @@ HIDDEN = {"weights_seed": 20261, "input_seed": 977, "batch": 7}
 
 def build_reference(lab, weights_seed=WEIGHTS_SEED, input_seed=INPUT_SEED, batch=BATCH, module=None):
     """All reference answers of `lab`, computed by its solution module (or by `module`, to forge one in tests)."""
-    solution = Solution(module or load_impl(lab.solution_file), nbformat.read(lab.solution_notebook, as_version=4))
+    solution = Solution(module or load_module(lab.solution_file), nbformat.read(lab.solution_notebook, as_version=4))
     answers = {
         "meta_lab": np.array(lab.name),
-        "meta_source": np.array(str(lab.solution_file.relative_to(ROOT))),
+        "meta_source": np.array(str(lab.solution_file.relative_to(PROJECT))),
         "meta_generated_by": np.array("python -m tools.make_reference"),
         "meta_torch_version": np.array(torch.__version__),
         "meta_weights_seed": np.int64(weights_seed),

@@ -23,9 +23,9 @@ import argparse
 import ast
 import re
 import sys
-from pathlib import Path
 
-from checks.registry import LABS, ROOT
+from checks.registry import LABS
+from gan_assignment.provided.modules import PROJECT
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -158,16 +158,27 @@ def release_notebook(notebook, lab=None):
     return student
 
 
-def student_versions():
-    """{student file: its wanted text}, for every file made from a solution, in every lab."""
+def student_notebook_text(lab):
+    """The text of `lab`'s student notebook, as generated from its solution notebook."""
     import nbformat
 
+    notebook = nbformat.read(lab.solution_notebook, as_version=4)
+    return nbformat.writes(release_notebook(notebook, lab)) + "\n"
+
+
+def student_versions():
+    """{student file: its wanted text}, for every file made from a solution, in every lab."""
     versions = {}
     for lab in LABS.values():
-        notebook = nbformat.read(lab.solution_notebook, as_version=4)
         versions[lab.student_file] = strip_solutions(lab.solution_file.read_text())
-        versions[lab.student_notebook] = nbformat.writes(release_notebook(notebook, lab)) + "\n"
+        versions[lab.student_notebook] = student_notebook_text(lab)
     return versions
+
+
+def stale_student_files():
+    """The student files (relative paths) that differ from what solutions/ generates (empty when all agree)."""
+    return [str(path.relative_to(PROJECT)) for path, wanted in student_versions().items()
+            if not path.exists() or path.read_text() != wanted]
 
 
 def solution_lines(text):
@@ -187,17 +198,15 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the student file differs from what would be generated")
     args = parser.parse_args(argv)
-    stale = 0
+    if args.check:
+        stale = stale_student_files()
+        for rel in stale:
+            print(f"{rel} is out of date: run `make stubs`.", file=sys.stderr)
+        return 1 if stale else 0
     for path, wanted in student_versions().items():
-        rel = path.relative_to(ROOT)
-        if args.check:
-            if not path.exists() or path.read_text() != wanted:
-                print(f"{rel} is out of date: run `make stubs`.", file=sys.stderr)
-                stale += 1
-        else:
-            path.write_text(wanted)
-            print(f"wrote {rel}")
-    return 1 if stale else 0
+        path.write_text(wanted)
+        print(f"wrote {path.relative_to(PROJECT)}")
+    return 0
 
 
 if __name__ == "__main__":

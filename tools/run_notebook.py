@@ -19,7 +19,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parent.parent
+from gan_assignment.provided.modules import PROJECT
+
 
 
 class EchoingClient(NotebookClient):
@@ -66,7 +67,7 @@ def main(argv=None):
 
     if args.notebook in LABS:
         args.notebook = str(LABS[args.notebook].solution_notebook)
-    out = Path(args.out or ROOT / "outputs" / f"{Path(args.notebook).stem}.executed.ipynb")
+    out = Path(args.out or PROJECT / "outputs" / f"{Path(args.notebook).stem}.executed.ipynb")
     start = time.perf_counter()
     try:
         run_notebook(args.notebook, out, timeout=args.timeout)
@@ -75,7 +76,7 @@ def main(argv=None):
               f"is in {out}.", file=sys.stderr)
         return 1
     print(f"\nDone in {time.perf_counter() - start:.0f} s. Executed notebook: {out}")
-    print(f"Figures: {Path(os.environ.get('GAN_OUTPUT_DIR', ROOT / 'outputs'))}/ (one folder per data set and lab)")
+    print(f"Figures: {Path(os.environ.get('GAN_OUTPUT_DIR', PROJECT / 'outputs'))}/ (one folder per data set and lab)")
     return 0
 
 

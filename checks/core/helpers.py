@@ -1,0 +1,117 @@
+"""What every lab's checks use, with public names: failing with a message, comparing parameters, running a
+student's function in float32 when it made float32 tensors of its own, checking that seeds work, and
+describing an error in the student's own terms.
+"""
+
+import torch
+
+from checks.core.status import CheckFailure
+from gan_assignment.provided.modules import describe_error, needs_gpu  # noqa: F401 - the checks' vocabulary too
+from gan_assignment.provided.utils import accepts
+
+
+def fail(message):
+    """Fail the check being run, with `message` (what to fix) for the student."""
+    raise CheckFailure(message)
+
+
+def expect_tensor(value, name):
+    """Fail unless `name` returned a tensor."""
+    if not isinstance(value, torch.Tensor):
+        fail(f"{name} must return a torch.Tensor, got {type(value).__name__}")
+
+
+def flat_params(model):
+    """All of `model`'s parameters as one flat CPU tensor (detached): compare them before and after a call."""
+    return torch.cat([p.detach().reshape(-1).cpu() for p in model.parameters()])
+
+
+def unique(notes):
+    """The notes in order, each once (several shapes or configurations may give the same advice)."""
+    return list(dict.fromkeys(notes))
+
+
+def dtype_mismatch(error):
+    """True when `error` is PyTorch refusing to mix float32 and float64 in an elementwise operation."""
+    text = str(error)
+    return ("Found dtype" in text or "expected scalar type" in text) and ("Double" in text or "Float" in text)
+
+
+def any_dtype_mismatch(error):
+    """PyTorch's dtype mismatches, those of matrix products and convolutions included (x.float(), torch.zeros(...)
+    in the student's code meet the check's float64 networks there)."""
+    return dtype_mismatch(error) or "same dtype" in str(error) or "should be the same" in str(error)
+
+
+def run_in_float32_if_needed(run, mismatch=dtype_mismatch):
+    """`run(dtype)` in float64 (the reference's precision); again in float32 when it raised a dtype mismatch
+    (`mismatch(error)`): the student's code made float32 tensors of its own, as training feeds them."""
+    try:
+        return run(torch.float64)
+    except RuntimeError as e:
+        if not mismatch(e):
+            raise
+        return run(torch.float32)
+
+
+def in_float32_if_needed(run):
+    """`run(dtype)` in float64, again in float32 after any dtype mismatch, matrix products' included."""
+    return run_in_float32_if_needed(run, any_dtype_mismatch)
+
+
+def tensor_result(value, function, expected_shape, what):
+    """`value` as a float64 CPU tensor, after failing unless it is a tensor of `expected_shape` (`what` it holds)."""
+    if isinstance(value, tuple) and hasattr(value, "values") and hasattr(value, "indices"):
+        fail(f"{function} returned the pair (values, indices) that torch.max(x, dim) gives: keep its .values, "
+             "or use x.amax(dim), which returns the values alone")
+    if not isinstance(value, torch.Tensor):
+        fail(f"{function} returned {type(value).__name__}: it must return a tensor {what}")
+    if tuple(value.shape) != tuple(expected_shape):
+        fail(f"{function} returned shape {tuple(value.shape)}; expected {tuple(expected_shape)}: {what}")
+    return value.detach().double().cpu()
+
+
+def expect_unchanged(model, before, function, what):
+    """Fail when `function` changed the parameters of `model` (`what` it is) from `before` (flat_params)."""
+    if not torch.equal(before, flat_params(model)):
+        fail(f"{function} changed {what}'s parameters: it must only read them")
+
+
+def has_gradients(model):
+    """True when some parameter of `model` holds a non-zero gradient."""
+    return any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())
+
+
+# The draws a seed check makes, in order: each seed twice (0 is a seed too: `if seed:` skips it), and another.
+SEED_DRAWS = (("seed1", 1), ("seed1_again", 1), ("seed0", 0), ("seed0_again", 0), ("seed2", 2))
+
+
+def judge_seeds(drawn, call, takes_seed):
+    """Fail unless the SEED_DRAWS (`drawn(label)`) repeat for the same seed and differ between seeds."""
+    fix = ("Call torch.manual_seed(seed) first when seed is not None" if takes_seed else
+           "draw every random number from torch (torch.rand, nn layers), which torch.manual_seed controls, "
+           "not from numpy or Python's random")
+    for seed in (1, 0):
+        if not torch.equal(drawn(f"seed{seed}"), drawn(f"seed{seed}_again")):
+            fail(f"{call} is not reproducible: seed={seed} twice gave different results. {fix}"
+                 + (". Note that seed=0 is a seed: test `seed is not None`, not `if seed`"
+                    if seed == 0 and takes_seed else ""))
+    if torch.equal(drawn("seed1"), drawn("seed2")):
+        fail(f"{call} gave the same result for seeds 1 and 2: pass seed to torch.manual_seed")
+
+
+def expect_seed_works(draw, call, function):
+    """The same seed gives the same result, another seed another one; returns a note for a seed-less signature.
+
+    A function without a `seed` argument (the 2017-2019 signatures) is called after
+    torch.manual_seed(seed): this still proves it draws from torch's generator.
+    """
+    takes_seed = accepts(function, "seed")
+    draws = {label: draw(seed) for label, seed in SEED_DRAWS}
+    judge_seeds(draws.__getitem__, call, takes_seed)
+    return [] if takes_seed else [seedless_note(function.__name__)]
+
+
+def seedless_note(name):
+    return (f"{name} takes no seed argument (the 2017-2019 signature): it was checked after "
+            "torch.manual_seed(seed) instead")

@@ -1,0 +1,475 @@
+"""The GAN training loop (provided, not student work).
+
+`run_a_gan` trains exactly as the classic assignment does (same batches in the
+same order, one D step then one G step on fresh noise, the last partial batch
+skipped); you pass it the networks, optimisers and loss functions you wrote.
+
+It is fast because of how it does the work, not because it does less:
+- the training images sit in memory once, as one tensor on the training device,
+  already scaled to [-1, 1]; a batch is a slice of it (no DataLoader, no
+  per-image ToTensor, no copy to the GPU per batch);
+- the fake batch of the D step is made under `no_grad` (it is detached anyway);
+- when D has no batch statistics (no BatchNorm), real and fake go through D as
+  one batch of 2N: the same numbers, one larger matrix product instead of two;
+- in the G step D's weights are frozen, so backward skips D's weight gradients
+  (the classic loop computes them and throws them away at the next zero_grad);
+- loss values stay on the device and are read back every CHECK_EVERY iterations
+  (on a GPU, each read waits for all queued work);
+- convolutional networks use the channels-last memory layout.
+"""
+
+import contextlib
+import copy
+import functools
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from gan_assignment.provided.config import BATCH_SIZE, IMAGE_SIZE, NOISE_DIM, SHOW_EVERY
+from gan_assignment.provided.data import dataset_tensors
+from gan_assignment.provided.utils import get_device, native_bf16
+
+CHECK_EVERY = 50      # iterations between two loss read-backs (progress bar, NaN check, last good state)
+NUM_SNAPSHOT_IMAGES = 16
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the networks were put back to their last good state."""
+
+
+def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
+              show_every=SHOW_EVERY, batch_size=BATCH_SIZE, noise_size=NOISE_DIM, num_epochs=10,
+              device=None, history=None, seed=None, precision="fp32", checkpoint=None, progress=True,
+              noise="uniform", num_iterations=None, shuffle=None, snapshot_images=NUM_SNAPSHOT_IMAGES,
+              on_snapshot=None):
+    """Train a GAN and return snapshots of what the generator makes.
+
+    Per batch of real images: one discriminator step on the real batch (scaled
+    to [-1, 1]) and a detached fake batch, then one generator step on fresh
+    noise. Batches smaller than `batch_size` (the last one of an epoch) are
+    skipped, as in the classic assignment.
+
+    Inputs:
+    - D, G: discriminator and generator (nn.Module); moved to `device`.
+    - D_solver, G_solver: their optimisers (from get_optimizer).
+    - discriminator_loss, generator_loss: your loss functions.
+    - loader_train: a DataLoader yielding (images, labels) with images (N, 1, 28, 28)
+      in [0, 1] (its images are read once, in its order; a shuffling loader is
+      reshuffled every epoch), or such an image tensor directly: float in [0, 1],
+      or uint8 in [0, 255] (kept as bytes and scaled batch by batch: a large set
+      of colour images fits in memory 4 times over). A 4-D tensor keeps its shape
+      (e.g. (N, 3, 64, 64)); anything else is read as 28 x 28 MNIST images.
+    - show_every: keep a snapshot of 16 generated images every this many iterations.
+      Snapshots all use the same fixed noise, so they show one set of samples evolving.
+    - batch_size, noise_size, num_epochs: as named.
+    - noise: "uniform" (in [-1, 1], the classic assignment's) or "normal" (standard
+      normal, as in the DCGAN paper's code and PyTorch-GAN).
+    - num_iterations: train this many iterations instead of num_epochs epochs.
+    - shuffle: reshuffle the images every epoch (default: as the loader does; a
+      tensor is read in order, like the classic assignment's loader).
+    - snapshot_images: how many images a snapshot keeps (16; PyTorch-GAN shows 25).
+    - on_snapshot: optional function on_snapshot(iteration, images, history_so_far), called at
+      every snapshot with the images as a CPU tensor (N, C, H, W) in [-1, 1] and a dict of the
+      losses so far: to write grids and loss curves to disk as training goes.
+    - device: torch.device to train on; default: CUDA, MPS or CPU, whichever exists.
+    - history: optional dict; it receives what happened (see Returns).
+    - seed: an int fixes the noise and the shuffling: with the same initial networks,
+      the run is reproducible on one device.
+    - precision: "fp32" (default) or "bf16": mixed precision, the networks run in
+      bfloat16 under autocast while the losses and weights stay in fp32. Fast on
+      GPUs and on CPUs with native bf16 (AVX-512 BF16, AMX); very slow elsewhere.
+      "auto": bf16 where the hardware has it natively, fp32 elsewhere (the classic
+      notebook's choice for LSGAN and DCGAN: config.CLASSIC_PRECISION).
+    - checkpoint: optional file path. Training state is saved there at every snapshot
+      and at the end; if the file exists, training resumes from it.
+    - progress: show a progress bar with the current D and G losses.
+
+    Returns:
+    - A list of numpy arrays of shape (16, 784), one per snapshot, values in [-1, 1].
+      `history` then holds: 'd_loss', 'g_loss' (one float per iteration),
+      'snapshot_iters', 'seconds', 'iterations_per_second', and 'stopped'
+      (None, or why training ended early: "diverged" or "interrupted").
+
+    If a loss becomes NaN or infinite, training stops with a message, D, G and
+    their optimisers go back to their state at the last check (at most
+    CHECK_EVERY iterations earlier) and the losses up to there are kept.
+    Ctrl-C (interrupting the kernel) stops the same way, saving the checkpoint.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, not {precision!r}")
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {', '.join(NOISE_KINDS)}, not {noise!r}")
+    device = torch.device(device) if device is not None else get_device()
+    if precision == "auto":
+        precision = "bf16" if native_bf16(device) else "fp32"
+    history = {} if history is None else history
+    # The trainer's own random stream (noise, shuffling). Without a seed it is drawn from
+    # the global one, so torch.manual_seed(...) before the call also fixes the run.
+    rng = torch.Generator(device=device)
+    rng.manual_seed(seed if seed is not None else int(torch.randint(2 ** 62, (1,))))
+
+    images = resident_images(loader_train, device)
+    shuffle = _shuffles(loader_train) if shuffle is None else shuffle
+    per_epoch = len(images) // batch_size
+    total = num_iterations if num_iterations is not None else num_epochs * per_epoch
+    if per_epoch == 0:
+        raise ValueError(f"{len(images)} training images make no full batch of {batch_size}")
+
+    autocast, joint_d_batch = prepare(D, G, D_solver, G_solver, as_real(images[:batch_size]), noise_size,
+                                      device, precision)
+
+    def draw(n):
+        return draw_noise(n, noise_size, noise, device=device, generator=rng)
+
+    state = _TrainingState(D, G, D_solver, G_solver, rng)
+    fixed_noise = draw(max(batch_size, snapshot_images))   # a full batch: BatchNorm sees the statistics it trains with
+    start_iter, order = 0, None
+    d_losses, g_losses, snapshots, snapshot_iters = [], [], [], []
+    if checkpoint is not None and Path(checkpoint).exists():
+        saved = state.load(checkpoint, device)
+        start_iter, fixed_noise, order = saved["iteration"], saved["fixed_noise"].to(device), saved["order"]
+        d_losses = [torch.tensor(v, device=device) for v in saved["d_loss"]]
+        g_losses = [torch.tensor(v, device=device) for v in saved["g_loss"]]
+        snapshots, snapshot_iters = saved["snapshots"], saved["snapshot_iters"]
+        print(f"Resuming from {checkpoint} at iteration {start_iter} of {total}.")
+    if order is None or len(order) != len(images):
+        order = torch.randperm(len(images), device=device, generator=rng) if shuffle else None
+
+    def save_checkpoint(iteration):
+        if checkpoint is not None:
+            state.save(checkpoint, iteration=iteration, fixed_noise=fixed_noise, order=order,
+                       d_loss=_floats(d_losses), g_loss=_floats(g_losses),
+                       snapshots=snapshots, snapshot_iters=snapshot_iters)
+
+    def snapshot(iteration):
+        with torch.no_grad(), autocast:
+            samples = G(fixed_noise)[:snapshot_images].float().cpu()
+        snapshots.append(samples.reshape(len(samples), -1).numpy())
+        snapshot_iters.append(iteration)
+        if on_snapshot is not None:
+            on_snapshot(iteration, samples.reshape(len(samples), *images.shape[1:]),
+                        {"d_loss": _floats(d_losses), "g_loss": _floats(g_losses)})
+
+    stopped = None
+    good = state.copy()                      # the last state whose losses were all finite
+    good_len = len(d_losses)
+    finite = torch.ones((), dtype=torch.bool, device=device)
+    start = time.perf_counter()
+    it = start_iter
+    bar = progress_bar(total, start_iter, progress)
+    try:
+        while it < total:
+            b = it % per_epoch
+            rows = slice(b * batch_size, (b + 1) * batch_size)
+            real = as_real(images[rows] if order is None else images[order[rows]])
+            if it % show_every == 0:
+                snapshot(it)                 # what G makes after `it` iterations
+
+            d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, draw,
+                                      joint_d_batch=joint_d_batch, autocast=autocast)
+            d_losses.append(d_loss.reshape(()))   # a loss of shape (1,) counts as a number too
+            g_losses.append(g_loss.reshape(()))
+            finite &= torch.isfinite(d_losses[-1]) & torch.isfinite(g_losses[-1])
+            it += 1
+            bar.update(1)
+            if shuffle and it % per_epoch == 0:   # drawn before a checkpoint can save it: resuming repeats it
+                order = torch.randperm(len(images), device=device, generator=rng)
+            if it % CHECK_EVERY == 0 or it == total or it % show_every == 0:
+                if not bool(finite):          # the one host-device sync of this stretch
+                    stopped = "diverged"
+                    break
+                good, good_len = state.copy(), len(d_losses)
+                bar.set_postfix(D=f"{float(d_losses[-1]):.3f}", G=f"{float(g_losses[-1]):.3f}")
+                if it % show_every == 0:
+                    save_checkpoint(it)
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        bar.close()
+
+    if stopped == "diverged":
+        bad = next(i for i, (d, g) in enumerate(zip(d_losses, g_losses))
+                   if not (math.isfinite(float(d)) and math.isfinite(float(g))))
+        state.restore(good)
+        del d_losses[good_len:], g_losses[good_len:]
+        keep = [i for i, s in enumerate(snapshot_iters) if s <= good_len]
+        snapshots[:], snapshot_iters[:] = [snapshots[i] for i in keep], [snapshot_iters[i] for i in keep]
+        it = good_len
+        warnings.warn(
+            f"training stopped: a loss became NaN or infinite at iteration {bad}. D, G and their optimisers "
+            f"are back at iteration {good_len}, the last state with finite losses. Common causes: a loss "
+            "that takes log(0) (use the stable BCE), a learning rate that is too high, or a missing Tanh.",
+            stacklevel=2)
+    elif stopped == "interrupted":
+        # The step in flight may be half done: keep only complete iterations.
+        del d_losses[it:], g_losses[it:]
+        print(f"Interrupted at iteration {it} of {total}."
+              + (f" Run again with the same checkpoint to resume: {checkpoint}" if checkpoint else ""))
+    save_checkpoint(it)
+
+    seconds = time.perf_counter() - start
+    done = it - start_iter
+    history.update(
+        d_loss=_floats(d_losses), g_loss=_floats(g_losses), snapshot_iters=list(snapshot_iters),
+        seconds=seconds, iterations_per_second=done / max(seconds, 1e-9), stopped=stopped,
+        device=str(device), precision=precision, image_shape=tuple(images.shape[1:]))
+    return list(snapshots)
+
+
+def gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, noise,
+             joint_d_batch=False, autocast=contextlib.nullcontext()):
+    """One iteration of GAN training: a discriminator step, then a generator step.
+
+    - real: a batch of real images, shaped as D takes them.
+    - noise(n): draws n noise vectors for G.
+    - joint_d_batch: run real and fake through D as one batch of 2N (the same numbers,
+      faster; only for a D without batch statistics).
+    - autocast: a torch.autocast context for the networks (mixed precision), or none.
+    Returns the two losses (detached).
+    """
+    n = len(real)
+
+    # 1. Discriminator step: real images should score "real", a batch of fakes "fake".
+    D_solver.zero_grad(set_to_none=True)
+    with torch.no_grad(), autocast:            # the fakes are constants here: no gradient flows into G
+        fake = G(noise(n)).reshape(real.shape).to(real.dtype)
+    with autocast:
+        if joint_d_batch:
+            logits = D(torch.cat([real, fake]))
+            logits_real, logits_fake = logits[:n], logits[n:]
+        else:
+            logits_real, logits_fake = D(real), D(fake)
+    d_loss = discriminator_loss(logits_real.float(), logits_fake.float())
+    d_loss.backward()
+    D_solver.step()
+
+    # 2. Generator step on fresh noise: G wants D to call its new fakes real.
+    G_solver.zero_grad(set_to_none=True)
+    with frozen(D), autocast:                  # only G's gradients are needed: D's weights stay fixed
+        logits_fake = D(G(noise(n)).reshape(real.shape))
+    g_loss = generator_loss(logits_fake.float())
+    g_loss.backward()
+    G_solver.step()
+    return d_loss.detach(), g_loss.detach()
+
+
+def prepare(D, G, D_solver, G_solver, real, noise_size, device, precision="fp32"):
+    """Get networks and optimisers ready to train on `device`, the fast way they allow.
+
+    Moves D and G to `device` in training mode, takes the speed-ups their code
+    allows (see _fast_paths) and switches Adam to its fused kernel. Returns
+    (autocast, joint_d_batch) for gan_step.
+    """
+    D.to(device).train()
+    G.to(device).train()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    channels_last, joint_d_batch = _fast_paths(D, G, real, noise_size, autocast)
+    if channels_last:
+        D.to(memory_format=torch.channels_last)
+        G.to(memory_format=torch.channels_last)
+    for solver in (D_solver, G_solver):
+        fuse_adam(solver, device)
+    return autocast, joint_d_batch
+
+
+def fuse_adam(optimizer, device):
+    """Let a torch.optim.Adam (or AdamW) left at its default implementation use the fused kernel.
+
+    The same update, computed in one pass over each weight tensor instead of a
+    dozen (the default multi-tensor kernel reads and writes the weights, the
+    gradients and both moment estimates once per elementwise operation); the
+    result differs from it by rounding only (about 1e-7). An optimiser whose
+    implementation was chosen (foreach=, fused=, differentiable=) is left alone.
+    """
+    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or not _fused_adam_runs_on(device.type):
+        return
+    groups = optimizer.param_groups
+    if any(g.get("fused") is not None or g.get("foreach") is not None or g.get("differentiable")
+           or any(p.device.type != device.type or not p.is_floating_point() for p in g["params"])
+           for g in groups):
+        return
+    steps = [s["step"] for s in optimizer.state.values() if isinstance(s.get("step"), torch.Tensor)]
+    if any(s.device.type != device.type for s in steps):
+        return   # state made by the default kernel on another device (its step counts stay on the CPU)
+    for g in groups:
+        g["fused"] = True
+    optimizer._step_supports_amp_scaling = True   # as Adam(fused=True) sets it
+
+
+@functools.lru_cache(maxsize=None)
+def _fused_adam_runs_on(device_type):
+    """Whether this PyTorch has Adam's fused kernel for `device_type` (CUDA from 2.0, the CPU from 2.4): tried once."""
+    if device_type not in ("cpu", "cuda"):
+        return False
+    try:
+        weight = torch.zeros(1, device=device_type, requires_grad=True)
+        weight.grad = torch.ones_like(weight)
+        torch.optim.Adam([weight], fused=True).step()
+        return True
+    except Exception:  # noqa: BLE001 - no fused kernel here: the default one trains the same
+        return False
+
+
+@contextlib.contextmanager
+def frozen(model):
+    """Within this block `model`'s weights get no gradients (backward skips them; they stay as they are)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+NOISE_KINDS = ("uniform", "normal")
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def draw_noise(n, size, kind="uniform", device=None, generator=None):
+    """n noise vectors (n, size): uniform in [-1, 1] (the classic assignment's) or standard normal."""
+    if kind == "normal":
+        return torch.randn(n, size, device=device, generator=generator)
+    return torch.rand(n, size, device=device, generator=generator) * 2 - 1
+
+
+def resident_images(loader, device):
+    """All training images as one tensor on `device`: float in [-1, 1], or uint8 (see as_real).
+
+    A torchvision MNIST-style data set (or a Subset of one) is read straight from
+    its uint8 `data` tensor; anything else is read once through the loader. A
+    4-D tensor keeps its shape; anything else becomes (N, 1, 28, 28).
+    """
+    if isinstance(loader, torch.Tensor):
+        images = loader
+    else:
+        tensors = dataset_tensors(getattr(loader, "dataset", None))
+        images = tensors[0] if tensors else torch.cat([x for x, _ in _unshuffled(loader)])
+    if images.dim() != 4:
+        images = images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    if images.dtype == torch.uint8:
+        return images.to(device)   # bytes: a quarter of the memory; scaled per batch by as_real
+    return images.to(device=device, dtype=torch.float32) * 2 - 1   # the classic preprocess_img, once for all
+
+
+def as_real(batch):
+    """A batch of resident images as D takes them: float in [-1, 1] (uint8 pixels are scaled here)."""
+    if batch.dtype == torch.uint8:
+        return batch.float() / 127.5 - 1
+    return batch
+
+
+def _unshuffled(loader):
+    """The loader's batches in data set order (the trainer does its own shuffling)."""
+    if _shuffles(loader):
+        return torch.utils.data.DataLoader(loader.dataset, batch_size=loader.batch_size or 1)
+    return loader
+
+
+def _shuffles(loader):
+    return isinstance(getattr(loader, "sampler", None), torch.utils.data.RandomSampler)
+
+
+def _fast_paths(D, G, real, noise_size, autocast):
+    """Which speed-ups these networks can take: (channels-last layout, real and fake as one D batch).
+
+    Networks written against the classic API may reshape with `.view` (which fails
+    on channels-last tensors) or have the batch size built into a reshape (which
+    fails on a batch of 2N); they train the plain way. Tried on copies, so
+    BatchNorm statistics are untouched.
+    """
+    channels_last = _has_conv(D) or _has_conv(G)
+    joint = not _has_batch_statistics(D)
+    n = len(real)
+    z = torch.zeros(n, noise_size, device=real.device)   # a shape probe: draws no random numbers
+    d = copy.deepcopy(D)
+    with torch.no_grad(), autocast:
+        if channels_last:
+            try:
+                d.to(memory_format=torch.channels_last)
+                d(copy.deepcopy(G).to(memory_format=torch.channels_last)(z).reshape(real.shape))
+                d(real)
+            except Exception:  # noqa: BLE001 - any failure means: keep the standard layout
+                channels_last, d = False, copy.deepcopy(D)
+        if joint:
+            try:
+                d(torch.cat([real, real]))
+            except Exception:  # noqa: BLE001
+                joint = False
+    return channels_last, joint
+
+
+def _has_conv(model):
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
+
+
+def _has_batch_statistics(model):
+    # BatchNorm normalises over the batch: real and fake together would change what D computes.
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def _floats(tensors):
+    return torch.stack(tensors).float().cpu().tolist() if tensors else []
+
+
+class _TrainingState:
+    """The two networks, their optimisers and the noise RNG: copied, restored, saved and loaded together."""
+
+    def __init__(self, D, G, D_solver, G_solver, rng):
+        self.parts = {"D": D, "G": G, "D_solver": D_solver, "G_solver": G_solver}
+        self.rng = rng
+
+    def state_dicts(self):
+        return {name: part.state_dict() for name, part in self.parts.items()}
+
+    def copy(self):
+        return copy.deepcopy(self.state_dicts())
+
+    def restore(self, saved):
+        for name, part in self.parts.items():
+            part.load_state_dict(saved[name])
+
+    def save(self, path, **extra):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save({**self.state_dicts(), "rng": self.rng.get_state(), **extra}, tmp)   # serialised as is: no copy
+        os.replace(tmp, path)   # never a half-written checkpoint, even if killed while saving
+
+    def load(self, path, device):
+        saved = torch.load(path, map_location=device, weights_only=False)
+        self.restore(saved)
+        self.rng.set_state(saved["rng"].cpu())   # a generator's state is a CPU byte tensor, even for CUDA
+        return saved
+
+
+class _NoBar:
+    def __init__(self, initial):
+        self.n = initial
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def update(self, k):
+        self.n += k
+
+    def close(self):
+        pass
+
+
+def progress_bar(total, initial, enabled=True):
+    # A widget in Jupyter, text elsewhere; GAN_PROGRESS=text forces text (headless notebook runs).
+    if not enabled:
+        return _NoBar(initial)
+    if os.environ.get("GAN_PROGRESS") == "text":
+        from tqdm import tqdm
+        return tqdm(total=total, initial=initial, desc="training", unit="it", mininterval=2, file=sys.stderr)
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=initial, desc="training", unit="it")
