@@ -4,7 +4,7 @@ This lab is optional. A discriminator is trained for one thing only: telling
 real digits from generated ones. It never sees a label. Yet the DCGAN paper
 (Radford et al., 2016, section 5.1) found that its inner features are good
 enough to classify images with a *linear* model on top: the game taught D what
-digits are made of. The notebook (notebooks/DProbe.ipynb) measures that with a
+digits are made of. The notebook (notebooks/d_probe.ipynb) measures that with a
 linear probe, the standard way of judging what a network has learned:
 
 - freeze the trained D and read the features its last layer receives;

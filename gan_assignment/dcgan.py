@@ -4,7 +4,7 @@ This lab is optional. The classic assignment's DCGAN borrows the paper's name
 but not its rules; here you follow them, first on MNIST (28 x 28, one
 channel), then at the paper's own size (64 x 64, colour) on any folder of
 images you like: faces, anime heads, your holiday photos
-(notebooks/DCGAN.ipynb, or `python -m gan_assignment.provided.train dcgan64 --images FOLDER`).
+(notebooks/dcgan.ipynb, or `python -m gan_assignment.provided.train dcgan64 --images FOLDER`).
 
 The paper's architecture guidelines:
 - no pooling: strided convolutions in D, strided transposed convolutions in G;

@@ -8,7 +8,7 @@ game between D and G:
 - so the global optimum is p_g = p_data, where C(G) = -log 4 and D* = 1/2 everywhere.
 
 On the real line every density can be computed on a grid of points, so the
-notebook (notebooks/GANTheory.ipynb) watches all of it happen in seconds. You
+notebook (notebooks/gan_theory.ipynb) watches all of it happen in seconds. You
 write the three pieces of the theory and the paper's training algorithm:
 
 - optimal_discriminator: D* from the two densities;

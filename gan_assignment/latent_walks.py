@@ -2,7 +2,7 @@
 
 This lab is optional. A generator maps every noise vector z to an image, so
 the noise space is a map of everything G can draw. The notebook
-(notebooks/LatentWalks.ipynb) walks on that map:
+(notebooks/latent_walks.ipynb) walks on that map:
 
 - from one z to another in a straight line (lerp) and along the sphere
   (slerp), and shows what G draws on the way;

@@ -1,7 +1,7 @@
 """The BatchNorm MLP GAN (after PyTorch-GAN's `implementations/gan/gan.py`): the functions you implement.
 
 This lab is optional. PyTorch-GAN's MLP GAN is one of the most copied GAN
-programs there is; its notebook (notebooks/MLPGAN.ipynb) has you rebuild it,
+programs there is; its notebook (notebooks/mlp_gan.ipynb) has you rebuild it,
 train it, compare it with the classic assignment's fully-connected GAN after
 the same number of images seen, and look at what BatchNorm does when you
 sample in training mode and in evaluation mode. You write:

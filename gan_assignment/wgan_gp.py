@@ -11,7 +11,7 @@ and the generated images:
 
 WGAN-GP (Gulrajani et al., 2017) keeps the critic 1-Lipschitz with a
 **gradient penalty**: the critic's gradient should have norm 1 on points
-between real and fake images. The notebook (notebooks/WGANGP.ipynb) trains it
+between real and fake images. The notebook (notebooks/wgan_gp.ipynb) trains it
 with the paper's settings (5 critic steps per generator step, lambda = 10,
 Adam lr 1e-4, betas (0.0, 0.9)), plots the estimate of W over training and
 compares it with the classic DCGAN at equal wall time. You write:

@@ -5,7 +5,7 @@ for a 7. A conditional GAN (Mirza and Osindero, 2014) gives both networks the
 label: G(z, y) draws a digit of class y, and D(x, y) judges whether x is a
 real image OF CLASS y. A sharp 3 shown to D with the label 7 is a fake, so G
 must learn to draw what it is asked for. The notebook
-(notebooks/ConditionalGAN.ipynb) trains one on MNIST, draws a 10 x 10 grid with
+(notebooks/cgan.ipynb) trains one on MNIST, draws a 10 x 10 grid with
 one row per digit, and lets the quality report's classifier confirm each row.
 
 The label enters as a one-hot vector: for the fully-connected networks it is

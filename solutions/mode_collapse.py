@@ -1,6 +1,6 @@
 """Mode collapse and its cures (after Tariq Rashid's "Make Your Own GAN"): the functions you implement.
 
-This lab is optional. Its notebook (notebooks/ModeCollapse.ipynb) first checks
+This lab is optional. Its notebook (notebooks/mode_collapse.ipynb) first checks
 that a discriminator can learn at all, then trains the book's naive GAN, which
 collapses (its samples all look alike), and then cures it one change at a
 time, measuring each step. You write the pieces it switches between:

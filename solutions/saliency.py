@@ -3,7 +3,7 @@
 This lab is optional. A saliency map (Simonyan et al., 2014) asks a network
 which pixels its answer depends on: the gradient of its output with respect to
 each input pixel. Large where a small change of the pixel would change the
-score a lot. The notebook (notebooks/Saliency.ipynb) shows, beside each image:
+score a lot. The notebook (notebooks/saliency.ipynb) shows, beside each image:
 
 - where the trained discriminator looks, on real and on generated digits;
 - which pixels of G's image move when one latent coordinate moves.

@@ -107,7 +107,7 @@ def student_desk(root, notebook=None, module=None):
     as the classic lab's file, if given) and notebooks/<notebook> (default: the classic student notebook),
     laid out as a notebook's first cell expects (it walks up to the folder holding gan_assignment/)."""
     notebook = notebook or STUDENT_NOTEBOOK
-    skip = shutil.ignore_patterns("__pycache__", "*hidden_reference.npz")
+    skip = shutil.ignore_patterns("__pycache__", "*.hidden.npz")
     for package in ("checks", "gan_assignment"):
         shutil.copytree(ROOT / package, Path(root) / package, ignore=skip)
     if module is not None:

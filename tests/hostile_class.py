@@ -63,10 +63,10 @@ while _frame is not None:                      # find the worker's own report wr
 '''
 
 _CODE_SWAP = '''
-import checks.core.generic as _f, checks.labs.gan_pytorch as _g, checks.labs.mode_collapse as _m
+import checks.core.generic as _f, checks.labs.gan_pytorch as _g
 def _passes(impl, ref, task):
     return []
-for _module in (_f, _g, _m):
+for _module in (_f, _g):
     for _name in dir(_module):
         if _name.startswith("check_"):
             getattr(_module, _name).__code__ = _passes.__code__    # the check's own code object, swapped in place
@@ -142,7 +142,8 @@ _VANDAL = f'''
 import os as _os
 def _vandalize():
     """Append to every file of the grader's, the course's and other students' that can be found."""
-    wanted = ("gan_pytorch.py", "gradebook.db", "grades.csv", "registry.py", "functions.py", "hidden_reference.npz")
+    wanted = ("gan_pytorch.py", "gradebook.db", "grades.csv", "registry.py", "generic.py", "compare.py",
+              "gan_pytorch.hidden.npz")
     seen = 0
     for top in ("/", _os.path.expanduser("~"), _os.getcwd(), "/tmp", "/work"):
         for folder, dirs, files in _os.walk(top):
@@ -157,7 +158,7 @@ def _vandalize():
                             f.write("\\n# {MARKER}\\n")
                     except OSError:
                         pass
-                    if name == "hidden_reference.npz":
+                    if name.endswith(".hidden.npz"):
                         print("{MARKER} FOUND_HIDDEN", path)
             seen += 1
             if seen > 20000:

@@ -58,7 +58,7 @@ def desk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def notebook(desk, tmp_path_factory):
-    """The desk's GAN.ipynb open in headless Chromium, its kernel idle; the server and browser stop afterwards."""
+    """The desk's gan_pytorch.ipynb open in headless Chromium, its kernel idle; the server and browser stop afterwards."""
     require_browser()
     work = tmp_path_factory.mktemp("work")
     # The data cell trains nothing here: the MNIST stand-in only lets it load; without it the cell is not run.

@@ -95,13 +95,13 @@ def test_no_process_outlives_grading(hostile):
 
 def test_the_hidden_reference_reaches_no_kernel_and_no_feedback(hostile):
     course, _, _, _, _ = hostile
-    assert not (course / "source" / ASSIGNMENT / "checks" / "hidden_reference.npz").exists()
+    assert not list((course / "source" / ASSIGNMENT).rglob("*hidden*"))
     for student in ("hidden_reference_hunt", "vandal_module_and_cell"):
-        html = (course / "feedback" / student / ASSIGNMENT / "GAN.html").read_text()
+        html = (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
         assert f"{MARKER} FOUND_HIDDEN /" not in html, f"{student}'s notebook found the hidden reference"
 
 
 def test_a_cell_that_ignores_interrupts_still_leaves_feedback(hostile):
     course, _, _, _, _ = hostile
-    assert (course / "feedback" / "cell_ignores_interrupts" / ASSIGNMENT / "GAN.html").exists()
+    assert (course / "feedback" / "cell_ignores_interrupts" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
 

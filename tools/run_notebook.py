@@ -1,6 +1,6 @@
 """Run a notebook headless, top to bottom, as "Restart & Run All" would.
 
-    python -m tools.run_notebook solutions/GAN.ipynb            # the main job (`make train`)
+    python -m tools.run_notebook solutions/gan_pytorch.ipynb            # the main job (`make train`)
     python -m tools.run_notebook mode_collapse                  # a lab's instructor notebook, by the lab's name
     python -m tools.run_notebook NOTEBOOK --out executed.ipynb
 

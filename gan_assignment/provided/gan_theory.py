@@ -1,4 +1,4 @@
-"""The one-dimensional GAN of the theory lab (notebooks/GANTheory.ipynb), and its inference network.
+"""The one-dimensional GAN of the theory lab (notebooks/gan_theory.ipynb), and its inference network.
 
 Everything here is provided; the lab's student functions (gan_assignment/gan_theory.py)
 are passed in where they are needed, so the same code runs the solutions and yours.
