@@ -57,3 +57,11 @@ def image_folder(tmp_path, count=48):
         Image.fromarray(img.permute(1, 2, 0).numpy()[:, 12:84]).save(sub / f"{i:03d}.png")   # 96 x 72
     (folder / "notes.jpg").write_text("not an image")
     return folder
+
+
+def notebook_env(tmp_path, dataset, data_from, **extra):
+    """The environment a notebook test runs a notebook in: quick mode, `dataset` from the IDX files in
+    `data_from`, and every file it writes under `tmp_path` (GAN_IMPL and the rest in `extra`)."""
+    return {"GAN_QUICK": "1", "GAN_DATASET": dataset, "GAN_DATA_FROM": str(data_from),
+            "GAN_DATA_DIR": str(tmp_path / "data"), "GAN_OUTPUT_DIR": str(tmp_path / "outputs"),
+            "GAN_WEIGHTS": str(tmp_path / "dcgan_generator.pt"), **extra}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.synthetic_class import ASSIGNMENT, NOTEBOOK, POINTS, SOLUTION, STUDENT_MODULE, _answer, _cell
+from tests.synthetic_class import ASSIGNMENT, NOTEBOOK, POINTS, SOLUTION, STUDENT_MODULE, answer_questions, graded_cell
 from tests.conftest import edit_function
 
 FUNCTIONS = sum(POINTS[n] for n in ("sample_noise", "discriminator", "generator", "bce_loss", "discriminator_loss",
@@ -286,9 +286,9 @@ def make_submission(course, case):
         module.unlink()
     else:
         module.write_text(spec["module"](module.read_text()))
-    notebook = _answer(nbformat.read(folder / NOTEBOOK, as_version=4))
+    notebook = answer_questions(nbformat.read(folder / NOTEBOOK, as_version=4))
     if "cell" in spec:   # a cell of the student's own, just before the first test cell
-        index = notebook.cells.index(_cell(notebook, "test_sample_noise"))
+        index = notebook.cells.index(graded_cell(notebook, "test_sample_noise"))
         notebook.cells.insert(index, nbformat.v4.new_code_cell(spec["cell"]))
     nbformat.write(notebook, folder / NOTEBOOK)
     if spec.get("folder") == "link_module":

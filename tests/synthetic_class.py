@@ -32,7 +32,7 @@ def _stub_source(released):
     return (released / STUDENT_MODULE).read_text()
 
 
-def _answer(notebook, minmax=MINMAX):
+def answer_questions(notebook, minmax=MINMAX):
     """Fill the min-max table and both free-text answers, as a student would."""
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -43,7 +43,7 @@ def _answer(notebook, minmax=MINMAX):
     return notebook
 
 
-def _cell(notebook, grade_id):
+def graded_cell(notebook, grade_id):
     return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
@@ -179,13 +179,13 @@ def make_submission(course, student, case):
 
     notebook = nbformat.read(folder / NOTEBOOK, as_version=4)
     if spec.get("answered", True):
-        _answer(notebook)
+        answer_questions(notebook)
     if "extra_cell" in spec:  # a cell of the student's own, just before the first test cell
-        index = notebook.cells.index(_cell(notebook, "test_sample_noise"))
+        index = notebook.cells.index(graded_cell(notebook, "test_sample_noise"))
         notebook.cells.insert(index, nbformat.v4.new_code_cell(spec["extra_cell"]))
     if spec.get("edit_tests"):  # one test cell gutted, another deleted
-        _cell(notebook, "test_sample_noise").source = "pass"
-        notebook.cells.remove(_cell(notebook, "test_generator"))
+        graded_cell(notebook, "test_sample_noise").source = "pass"
+        notebook.cells.remove(graded_cell(notebook, "test_generator"))
     if spec.get("strip"):
         for cell in notebook.cells:
             cell.metadata.pop("nbgrader", None)

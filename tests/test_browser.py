@@ -23,8 +23,7 @@ import pytest
 from checks.runner import run_checks
 from tests.browser import JupyterLab, Notebook, chromium, require_browser
 from tests.conftest import ROOT, replace_function, student_desk
-from tests.data import MNIST_TEST_SPLIT, mnist_stand_in
-from tests.test_notebooks import _env
+from tests.data import MNIST_TEST_SPLIT, mnist_stand_in, notebook_env
 
 ARTEFACTS = Path(os.environ.get("GAN_TEST_ARTEFACTS", ROOT / "outputs" / "test-artefacts")) / "browser"
 NOTEBOOK = "notebooks/gan_pytorch.ipynb"
@@ -63,7 +62,7 @@ def notebook(desk, tmp_path_factory):
     work = tmp_path_factory.mktemp("work")
     # The data cell trains nothing here: the MNIST stand-in only lets it load; without it the cell is not run.
     data_from = mnist_stand_in(work) if MNIST_TEST_SPLIT.is_dir() else work / "no-data"
-    env = _env(work, "mnist", data_from, GAN_IMPL="")
+    env = notebook_env(work, "mnist", data_from, GAN_IMPL="")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     for old in [*ARTEFACTS.glob("*.png"), *ARTEFACTS.glob("*.txt"), *ARTEFACTS.glob("*.log")]:
         old.unlink()

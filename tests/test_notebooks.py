@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from tests.conftest import ROOT
-from tests.data import FASHION_MNIST, mnist_stand_in, require_data
+from tests.data import FASHION_MNIST, mnist_stand_in, notebook_env, require_data
 from checks.registry import LABS, MAIN
 
 MODE_COLLAPSE = LABS["mode_collapse"]
@@ -31,12 +31,6 @@ def _text(cell):
         elif "text/plain" in out.get("data", {}):
             parts.append(out.data["text/plain"])
     return "\n".join(parts)
-
-
-def _env(tmp_path, dataset, data_from, **extra):
-    return {"GAN_QUICK": "1", "GAN_DATASET": dataset, "GAN_DATA_FROM": str(data_from),
-            "GAN_DATA_DIR": str(tmp_path / "data"), "GAN_OUTPUT_DIR": str(tmp_path / "outputs"),
-            "GAN_WEIGHTS": str(tmp_path / "dcgan_generator.pt"), **extra}
 
 
 @pytest.mark.parametrize("lab", LABS.values(), ids=LAB_IDS)
@@ -67,7 +61,7 @@ def test_committed_notebooks_carry_no_outputs(path):
 def test_instructor_notebook_runs_end_to_end_and_saves_every_figure(tmp_path, dataset):
     data_from = mnist_stand_in(tmp_path) if dataset == "mnist" else \
         require_data(FASHION_MNIST, "apt-get install dataset-fashion-mnist")
-    env = _env(tmp_path, dataset, data_from, GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, dataset, data_from, GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(SOLUTION_NOTEBOOK, tmp_path / "executed.ipynb", timeout=600, env=env)
 
     code = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("check")]
@@ -92,7 +86,7 @@ def test_instructor_notebook_runs_end_to_end_and_saves_every_figure(tmp_path, da
 
 
 def test_student_notebook_with_stubs_runs_top_to_bottom_without_a_traceback(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
     notebook = run_notebook(STUDENT_NOTEBOOK, tmp_path / "executed.ipynb", timeout=600, env=env)  # raises on any error
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [c for c in code if c.source.startswith("check(")]
@@ -106,7 +100,7 @@ def test_student_notebook_with_stubs_runs_top_to_bottom_without_a_traceback(tmp_
 
 
 def test_mode_collapse_notebook_runs_with_the_solutions_and_measures_every_cure(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(MODE_COLLAPSE.solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [_text(c) for c in code if c.source.startswith("check(")]
@@ -121,7 +115,7 @@ def test_mode_collapse_notebook_runs_with_the_solutions_and_measures_every_cure(
 
 
 def test_mode_collapse_notebook_with_stubs_says_what_is_missing(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
     notebook = run_notebook(MODE_COLLAPSE.student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(_text(c).startswith("NOT IMPLEMENTED") for c in code if c.source.startswith("check("))
@@ -139,7 +133,7 @@ OTHER_GANS = {  # lab: (the figures its instructor notebook must save, text its 
 
 @pytest.mark.parametrize("lab", list(OTHER_GANS))
 def test_other_gan_notebook_runs_with_the_solutions_and_compares_with_the_classic_gan(tmp_path, lab):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(LABS[lab].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [_text(c) for c in code if c.source.startswith("check(")]
@@ -160,7 +154,7 @@ THEORY_FIGURES = ["optimal_discriminator.png", "figure1.png", "figure1.gif", "va
 
 
 def test_theory_notebook_runs_its_full_1d_schedule_and_draws_figure_1(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(LABS["gan_theory"].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [_text(c) for c in code if c.source.startswith("check(")]
@@ -189,7 +183,7 @@ LEARNED = {  # lab: (the figures its instructor notebook must save, text its out
 
 
 def test_the_labs_on_what_the_gan_learned_share_one_trained_dcgan_and_draw_their_pictures(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
     for i, (lab, (figures, phrases)) in enumerate(LEARNED.items()):
         notebook = run_notebook(LABS[lab].solution_notebook, tmp_path / f"{lab}.ipynb", timeout=600, env=env)
         code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -207,7 +201,7 @@ def test_the_labs_on_what_the_gan_learned_share_one_trained_dcgan_and_draw_their
 
 
 def test_wgan_gp_notebook_trains_against_the_classic_dcgan_for_the_same_time(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(LABS["wgan_gp"].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [_text(c) for c in code if c.source.startswith("check(")]
@@ -224,7 +218,7 @@ def test_wgan_gp_notebook_trains_against_the_classic_dcgan_for_the_same_time(tmp
 
 
 def test_conditional_gan_notebook_draws_a_row_per_digit_and_tables_the_classifiers_verdict(tmp_path):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL=str(ROOT / "solutions"))
     notebook = run_notebook(LABS["cgan"].solution_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [_text(c) for c in code if c.source.startswith("check(")]
@@ -240,7 +234,7 @@ def test_conditional_gan_notebook_draws_a_row_per_digit_and_tables_the_classifie
 
 @pytest.mark.parametrize("lab", [*OTHER_GANS, "gan_theory", *LEARNED, "wgan_gp", "cgan"])
 def test_other_gan_notebook_with_stubs_says_what_is_missing(tmp_path, lab):
-    env = _env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
+    env = notebook_env(tmp_path, "mnist", mnist_stand_in(tmp_path), GAN_IMPL="")
     notebook = run_notebook(LABS[lab].student_notebook, tmp_path / "executed.ipynb", timeout=600, env=env)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     checks = [_text(c) for c in code if c.source.startswith("check(")]

@@ -210,7 +210,7 @@ def test_fused_adam_is_left_out_where_it_would_not_be_the_same_optimiser(solutio
     for epochs in (1, 2):   # the second run resumes from the first one's checkpoint, with fresh optimisers
         D, G, _, _ = _train(solution, _images(), num_epochs=epochs, checkpoint=checkpoint)
     saved = torch.load(checkpoint, weights_only=False)
-    assert saved["D_solver"]["param_groups"][0]["fused"] and saved["G_solver"]["param_groups"][0]["fused"]
+    assert saved["parts"]["D_solver"]["param_groups"][0]["fused"] and saved["parts"]["G_solver"]["param_groups"][0]["fused"]
 
 
 @pytest.mark.parametrize("capability, expected", [((7, 5), False), ((8, 0), True), ((9, 0), True)])

@@ -1,6 +1,8 @@
 """The WGAN-GP lab: the gradient penalty's classic slips fail with the fix in the message, the ways the
 penalty is written in the wild pass, and the penalty and the training loop do what the paper says."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -173,7 +175,8 @@ def test_wgan_gp_training_lowers_the_critics_wasserstein_estimate_as_g_catches_u
     G = torch.nn.Sequential(torch.nn.Linear(NOISE_DIM, 4), torch.nn.Tanh())
     with torch.no_grad():
         G[0].bias.fill_(-2.0)                                     # G starts with dark images
-    history = wgan.train_wgan_gp(solution, critic, G, images, seconds=120, progress=False, max_iterations=600, lr=1e-2)
+    history = wgan.train_wgan_gp(solution, critic, G, images, seconds=120, progress=False, max_iterations=600,
+                                  settings=dataclasses.replace(wgan.PAPER, lr=1e-2))
     early, late = history["wasserstein"][10:30], history["wasserstein"][-20:]
     assert history["iterations"] == 600
     assert sum(late) / len(late) < 0.3 * sum(early) / len(early), (early, late)

@@ -3,14 +3,14 @@
 Nothing here is graded; the functions you write are in cgan.py.
 """
 
-import time
 
 import matplotlib.pyplot as plt
 import torch
 
 from gan_assignment.provided.config import BATCH_SIZE, NOISE_DIM
 from gan_assignment.provided.images import deprocess_img, preprocess_img, save_figure
-from gan_assignment.provided.training import draw_noise, progress_bar
+from gan_assignment.provided.loop import TrainingLoop
+from gan_assignment.provided.training import draw_noise
 
 NUM_CLASSES = 10
 LR, BETAS = 1e-3, (0.5, 0.999)       # the classic lab's get_optimizer
@@ -23,7 +23,8 @@ def train_cgan(lab, D, G, images, labels, iterations, batch_size=BATCH_SIZE, dev
     `images` (N, 1, 28, 28) in [0, 1] and their `labels` (N,): batches are taken in
     order, epoch after epoch, as in the classic lab. Each iteration: one D step on
     the real batch with its labels and on fakes made for random labels, then one G
-    step on fresh noise and fresh random labels. Returns the history (losses, seconds).
+    step on fresh noise and fresh random labels. Returns the history (losses per
+    iteration, iterations, seconds).
     """
     device = device or torch.device("cpu")
     D, G = D.to(device).train(), G.to(device).train()
@@ -31,40 +32,32 @@ def train_cgan(lab, D, G, images, labels, iterations, batch_size=BATCH_SIZE, dev
     gen = torch.Generator().manual_seed(seed)
     d_opt = torch.optim.Adam(D.parameters(), lr=LR, betas=BETAS)
     g_opt = torch.optim.Adam(G.parameters(), lr=LR, betas=BETAS)
-    history = {"d_loss": [], "g_loss": []}
     batches = max(1, len(data) // batch_size)
-    bar = progress_bar(iterations, 0, enabled=progress)
-    start = time.perf_counter()
-    for it in range(iterations):
+
+    def noise_and_labels(n):
+        return (draw_noise(n, noise_dim, generator=gen).to(device),
+                torch.randint(NUM_CLASSES, (n,), generator=gen).to(device))
+
+    def step(it):
         first = (it % batches) * batch_size
         real, real_labels = data[first:first + batch_size], targets[first:first + batch_size]
-        n = len(real)
-
-        def noise_and_labels():
-            return (draw_noise(n, noise_dim, generator=gen).to(device),
-                    torch.randint(NUM_CLASSES, (n,), generator=gen).to(device))
-
-        z, fake_labels = noise_and_labels()
+        z, fake_labels = noise_and_labels(len(real))
         with torch.no_grad():
             fake = G(z, fake_labels).reshape(real.shape)
         d_loss = lab.cgan_discriminator_loss(D, real, real_labels, fake, fake_labels)
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
         d_opt.step()
-        z, fake_labels = noise_and_labels()
+        z, fake_labels = noise_and_labels(len(real))
         g_loss = lab.cgan_generator_loss(D, G(z, fake_labels).reshape(real.shape), fake_labels)
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         g_opt.step()
-        if it % 50 == 0 or it == iterations - 1:
-            history["d_loss"].append(d_loss.item())
-            history["g_loss"].append(g_loss.item())
-            bar.set_postfix(D=f"{history['d_loss'][-1]:.3f}", G=f"{history['g_loss'][-1]:.3f}")
-        bar.update(1)
-    bar.close()
-    history["seconds"] = time.perf_counter() - start
-    history["iterations"] = iterations
-    return history
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    result = TrainingLoop({"D": D, "G": G, "D_solver": d_opt, "G_solver": g_opt}, iterations,
+                          progress=progress).run(step)
+    return {**result.losses, "iterations": result.iterations, "seconds": result.seconds, "stopped": result.stopped}
 
 
 @torch.no_grad()

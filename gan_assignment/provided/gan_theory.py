@@ -14,7 +14,6 @@ are passed in where they are needed, so the same code runs the solutions and you
 """
 
 import math
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -23,7 +22,8 @@ import torch
 import torch.nn as nn
 
 from gan_assignment.provided.images import save_figure
-from gan_assignment.provided.training import draw_noise, progress_bar
+from gan_assignment.provided.loop import TrainingLoop
+from gan_assignment.provided.training import draw_noise
 
 LOG4 = math.log(4.0)
 LN2 = math.log(2.0)             # the largest JSD (two densities that never overlap)
@@ -176,17 +176,18 @@ def train_1d(lab, setting, mixture=Mixture(), iterations=2000, every=100, batch_
         run.jsd_bound.append(2 * jsd - LOG4)
         run.samples = samples.float()
 
-    start = time.perf_counter()
-    with one_thread():
-        measure(0)
-        for it in range(1, iterations + 1):
-            d_loss, g_loss = lab.algorithm1_step(D, G, d_opt, g_opt, sample_data, sample_noise, batch_size,
-                                                 k=setting.k, g_steps=setting.g_steps, saturating=setting.saturating)
-            run.d_loss.append(float(d_loss))
-            run.g_loss.append(float(g_loss))
-            if it % every == 0 or it == iterations:
-                measure(it)
-    run.seconds = time.perf_counter() - start
+    def step(_):
+        d_loss, g_loss = lab.algorithm1_step(D, G, d_opt, g_opt, sample_data, sample_noise, batch_size,
+                                             k=setting.k, g_steps=setting.g_steps, saturating=setting.saturating)
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    with one_thread():   # measured every `every` iterations, and at the end
+        result = TrainingLoop({"D": D, "G": G, "D_solver": d_opt, "G_solver": g_opt}, iterations, show_every=every,
+                              progress=False).run(step, on_show=measure)
+        if not run.iterations or run.iterations[-1] != result.iterations:
+            measure(result.iterations)
+    run.d_loss, run.g_loss = result.losses.get("d_loss", []), result.losses.get("g_loss", [])
+    run.seconds = result.seconds
     run.modes_covered = modes_covered(run.samples, mixture)
     return run
 
@@ -343,15 +344,10 @@ def train_encoder(lab, E, G, noise_dim, steps=2000, batch_size=128, lr=1e-3, see
     def sample_noise(m):
         return draw_noise(m, noise_dim, generator=gen).to(device)   # drawn on the CPU: the same noise anywhere
 
-    losses = []
-    bar = progress_bar(steps, 0, enabled=progress)
-    for step in range(steps):
-        losses.append(float(lab.encoder_step(E, G, optimizer, sample_noise, batch_size)))
-        if step % 50 == 0:
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        bar.update(1)
-    bar.close()
-    return losses
+    def step(_):
+        return {"loss": lab.encoder_step(E, G, optimizer, sample_noise, batch_size)}
+
+    return TrainingLoop({"E": E, "E_solver": optimizer}, steps, progress=progress).run(step).losses["loss"]
 
 
 def recovery_error(E, G, noise_dim, n=2000, seed=1):

@@ -8,11 +8,11 @@ noise each step feeds the generator.
 """
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import torch
 
+from gan_assignment.provided.loop import TrainingLoop
 from gan_assignment.provided.training import gan_step
 
 IMAGE_DIM = 784
@@ -83,11 +83,10 @@ class Run:
 def train(lab, setup, images, steps, batch_size=32, seed=0, progress=True):
     """Train a fresh GAN of configuration `setup`, built with the student's `lab` module, for `steps` steps.
 
-    Each step is the course's gan_step; the losses are gan_loss of the chosen kind:
-    D's loss is the average of its real and fake terms, G's loss calls its fakes real.
+    Each step is the course's gan_step, run by the course's training loop; the losses are
+    gan_loss of the chosen kind: D's loss is the average of its real and fake terms, G's
+    loss calls its fakes real.
     """
-    from tqdm.auto import tqdm
-
     torch.manual_seed(seed)   # every configuration starts from its own reproducible networks
     D = lab.make_discriminator(improved=setup.improved)
     G = lab.make_generator(setup.noise_dim, improved=setup.improved)
@@ -101,15 +100,14 @@ def train(lab, setup, images, steps, batch_size=32, seed=0, progress=True):
         return lab.gan_loss(fake, torch.ones_like(fake), setup.loss)
 
     gen = torch.Generator().manual_seed(seed)
-    run = Run(setup, G)
-    start = time.perf_counter()
-    for _ in tqdm(range(steps), desc=setup.name, disable=not progress, mininterval=1):
+
+    def step(_):
         rows = torch.randint(len(images), (batch_size,), generator=gen)
         d, g = gan_step(D, G, D_opt, G_opt, d_loss, g_loss, images[rows], lambda n: setup.noise(n, gen))
-        run.d_loss.append(float(d))
-        run.g_loss.append(float(g))
-    run.seconds = time.perf_counter() - start
-    return run
+        return {"d_loss": d, "g_loss": g}
+
+    result = TrainingLoop({"D": D, "G": G, "D_solver": D_opt, "G_solver": G_opt}, steps, progress=progress).run(step)
+    return Run(setup, G, result.losses.get("d_loss", []), result.losses.get("g_loss", []), result.seconds)
 
 
 def samples(run, n=64, seed=1):

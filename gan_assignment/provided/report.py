@@ -8,10 +8,13 @@ curves with the values an ideal equilibrium would give, and the quality report
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from gan_assignment.provided.config import BATCH_SIZE, NOISE_DIM
 from gan_assignment.provided.images import deprocess_img, save_figure, show_images
 from gan_assignment.provided.quality import CLASS_NAMES, quality_report, show_class_shares
 from gan_assignment.provided.training import draw_noise, run_a_gan
@@ -83,49 +86,58 @@ def plot_losses(history, equilibrium=None, title=None, save_to=None):
     return save_figure(fig, save_to, tight_layout=True)
 
 
-def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generator_loss, images,
-                     num_epochs, loss_kind, out_dir, show_every, batch_size, noise_size, device=None,
-                     dataset="mnist", quality=None, noise="uniform", **trainer_options):
+@dataclass
+class Figures:
+    """Where train_and_report saves its figures, and what its quality report measures.
+
+    - out_dir: the folder of the PNG files (made if needed);
+    - dataset: "mnist" or "fashion" (the quality report's classifier); another name skips the report;
+    - quality: options for quality_report (e.g. num_samples=1000), or False to skip it.
+    """
+    out_dir: object
+    dataset: str = "mnist"
+    quality: object = None
+
+
+def train_and_report(name, D, G, D_solver, G_solver, discriminator_loss, generator_loss, images, num_epochs,
+                     loss_kind, figures, **trainer_options):
     """Train with run_a_gan, then show and save: snapshots, final samples, loss curves, quality.
 
-    `images`: the training images, a tensor (N, 1, 28, 28) in [0, 1] (or a DataLoader). Writes <out_dir>/<name>_snapshots.png, <name>_final.png, <name>_losses.png and
-    <name>_classes.png. `quality`: options for quality_report (e.g. num_samples=),
-    or False to skip it. `noise`: "uniform" or "normal", for training, samples and
-    report alike. Other keyword arguments go to run_a_gan (seed=, precision=,
-    checkpoint=).
-    Returns the history dict (losses, snapshot iterations, seconds, iterations per
-    second, and 'quality': the report as a dict).
-    Skipped (returns None) while nbgrader autogrades (NBGRADER_EXECUTION is set).
+    `images`: the training images, a tensor (N, 1, 28, 28) in [0, 1] (or a DataLoader). `figures`: a
+    Figures (where they go, the data set, the quality report's options). Writes <out_dir>/<name>_snapshots.png,
+    <name>_final.png, <name>_losses.png and <name>_classes.png. Every other keyword argument goes to run_a_gan
+    (show_every=, batch_size=, noise_size=, device=, noise=, seed=, precision=, checkpoint=, ...); the final
+    samples and the quality report use the same noise.
+    Returns the history dict (losses, snapshot iterations, seconds, iterations per second, and 'quality': the
+    report as a dict). Skipped (returns None) while nbgrader autogrades (NBGRADER_EXECUTION is set).
     """
     import matplotlib.pyplot as plt
 
     if os.environ.get("NBGRADER_EXECUTION"):
         print(f"{name}: training skipped while nbgrader runs the notebook (Validate, autograding).")
         return None
-    out_dir = Path(out_dir)
+    out_dir = Path(figures.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     history = {}
     snapshots = run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, images,
-                          show_every=show_every, batch_size=batch_size, noise_size=noise_size,
-                          num_epochs=num_epochs, device=device, history=history, noise=noise, **trainer_options)
+                          num_epochs=num_epochs, history=history, **trainer_options)
     print(f"{name}: {len(history['d_loss'])} iterations in {history['seconds']:.1f} s "
           f"({history['iterations_per_second']:.1f} it/s) on {history['device']}, {history['precision']}")
-
     show_snapshots(snapshots, history["snapshot_iters"], title=f"{name}: samples during training",
                    save_to=out_dir / f"{name}_snapshots.png")
     plt.show()
-    import torch
+    noise, noise_size = trainer_options.get("noise", "uniform"), trainer_options.get("noise_size", NOISE_DIM)
     with torch.no_grad():  # the final samples: 64 fresh ones, in training mode like the snapshots
         # drawn as one training-size batch (some generators take no other size), of which 64 are shown
-        z = draw_noise(max(batch_size, 64), noise_size, noise, device=next(G.parameters()).device)
+        z = draw_noise(max(trainer_options.get("batch_size", BATCH_SIZE), 64), noise_size, noise,
+                       device=next(G.parameters()).device)
         final = G(z)[:64].cpu()
     show_images(final, title=f"{name}: final samples", save_to=out_dir / f"{name}_final.png")
     plt.show()
-    plot_losses(history, EQUILIBRIUM[loss_kind], title=f"{name}: losses",
-                save_to=out_dir / f"{name}_losses.png")
+    plot_losses(history, EQUILIBRIUM[loss_kind], title=f"{name}: losses", save_to=out_dir / f"{name}_losses.png")
     plt.show()
-    if quality is not False and dataset in CLASS_NAMES:
-        report = quality_report(G, dataset, noise_size=noise_size, noise=noise, **(quality or {}))
+    if figures.quality is not False and figures.dataset in CLASS_NAMES:
+        report = quality_report(G, figures.dataset, noise_size=noise_size, noise=noise, **(figures.quality or {}))
         print(report)
         show_class_shares(report, save_to=out_dir / f"{name}_classes.png")
         plt.show()

@@ -13,50 +13,96 @@ It is fast because of how it does the work, not because it does less:
   one batch of 2N: the same numbers, one larger matrix product instead of two;
 - in the G step D's weights are frozen, so backward skips D's weight gradients
   (the classic loop computes them and throws them away at the next zero_grad);
-- loss values stay on the device and are read back every CHECK_EVERY iterations
-  (on a GPU, each read waits for all queued work);
+- loss values stay on the device and are read back every 50 iterations
+  (on a GPU, each read waits for all queued work: gan_assignment/provided/loop.py);
 - convolutional networks use the channels-last memory layout.
 """
 
 import contextlib
 import copy
 import functools
-import math
-import os
-import sys
-import time
 import warnings
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from gan_assignment.provided.config import BATCH_SIZE, IMAGE_SIZE, NOISE_DIM, SHOW_EVERY
 from gan_assignment.provided.data import dataset_tensors
+from gan_assignment.provided.loop import TrainingLoop, floats
 from gan_assignment.provided.utils import get_device, native_bf16
 
-CHECK_EVERY = 50      # iterations between two loss read-backs (progress bar, NaN check, last good state)
 NUM_SNAPSHOT_IMAGES = 16
+NOISE_KINDS = ("uniform", "normal")
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the networks were put back to their last good state."""
+@dataclass
+class TrainOptions:
+    """What run_a_gan can do beyond the classic loop; every default trains the classic way.
+
+    - device: torch.device to train on; default: CUDA, MPS or CPU, whichever exists.
+    - history: a dict; it receives what happened (see run_a_gan's Returns).
+    - seed: an int fixes the noise and the shuffling: with the same initial networks,
+      the run is reproducible on one device.
+    - precision: "fp32" (default) or "bf16": mixed precision, the networks run in
+      bfloat16 under autocast while the losses and weights stay in fp32. Fast on
+      GPUs and on CPUs with native bf16 (AVX-512 BF16, AMX); very slow elsewhere.
+      "auto": bf16 where the hardware has it natively, fp32 elsewhere (the classic
+      notebook's choice for LSGAN and DCGAN: config.CLASSIC_PRECISION).
+    - checkpoint: a file path. The training state is saved there at every snapshot
+      and at the end; if the file exists, training resumes from it.
+    - progress: show a progress bar with the current losses.
+    - noise: "uniform" (in [-1, 1], the classic assignment's) or "normal" (standard
+      normal, as in the DCGAN paper's code and PyTorch-GAN).
+    - num_iterations: train this many iterations instead of num_epochs epochs.
+    - seconds: stop after this much wall time (with num_epochs=None: train until then).
+    - shuffle: reshuffle the images every epoch (default: as the loader does; a
+      tensor is read in order, like the classic assignment's loader).
+    - snapshot_images: how many images a snapshot keeps (16; PyTorch-GAN shows 25).
+    - on_snapshot: a function on_snapshot(iteration, images, losses_so_far), called at
+      every snapshot with the images as a CPU tensor (N, C, H, W) in [-1, 1] and a dict
+      of the losses so far: to write grids and loss curves to disk as training goes.
+    """
+    device: object = None
+    history: dict = None
+    seed: int = None
+    precision: str = "fp32"
+    checkpoint: object = None
+    progress: bool = True
+    noise: str = "uniform"
+    num_iterations: int = None
+    seconds: float = None
+    shuffle: bool = None
+    snapshot_images: int = NUM_SNAPSHOT_IMAGES
+    on_snapshot: object = None
+
+    @classmethod
+    def of(cls, options):
+        """The options given to run_a_gan as keywords, checked: a wrong name or value says what is allowed."""
+        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise TypeError(f"run_a_gan got unknown options {', '.join(unknown)}; its options are: "
+                            f"{', '.join(cls.__dataclass_fields__)} (see TrainOptions)")
+        chosen = cls(**options)
+        if chosen.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, not {chosen.precision!r}")
+        if chosen.noise not in NOISE_KINDS:
+            raise ValueError(f"noise must be one of {', '.join(NOISE_KINDS)}, not {chosen.noise!r}")
+        return chosen
 
 
 def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, loader_train,
-              show_every=SHOW_EVERY, batch_size=BATCH_SIZE, noise_size=NOISE_DIM, num_epochs=10,
-              device=None, history=None, seed=None, precision="fp32", checkpoint=None, progress=True,
-              noise="uniform", num_iterations=None, shuffle=None, snapshot_images=NUM_SNAPSHOT_IMAGES,
-              on_snapshot=None):
+              show_every=SHOW_EVERY, batch_size=BATCH_SIZE, noise_size=NOISE_DIM, num_epochs=10, **options):
     """Train a GAN and return snapshots of what the generator makes.
 
     Per batch of real images: one discriminator step on the real batch (scaled
     to [-1, 1]) and a detached fake batch, then one generator step on fresh
-    noise. Batches smaller than `batch_size` (the last one of an epoch) are
-    skipped, as in the classic assignment.
+    noise (`gan_step`, below). Batches smaller than `batch_size` (the last one
+    of an epoch) are skipped, as in the classic assignment.
 
     Inputs:
-    - D, G: discriminator and generator (nn.Module); moved to `device`.
+    - D, G: discriminator and generator (nn.Module); moved to the training device.
     - D_solver, G_solver: their optimisers (from get_optimizer).
     - discriminator_loss, generator_loss: your loss functions.
     - loader_train: a DataLoader yielding (images, labels) with images (N, 1, 28, 28)
@@ -67,159 +113,146 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
       (e.g. (N, 3, 64, 64)); anything else is read as 28 x 28 MNIST images.
     - show_every: keep a snapshot of 16 generated images every this many iterations.
       Snapshots all use the same fixed noise, so they show one set of samples evolving.
-    - batch_size, noise_size, num_epochs: as named.
-    - noise: "uniform" (in [-1, 1], the classic assignment's) or "normal" (standard
-      normal, as in the DCGAN paper's code and PyTorch-GAN).
-    - num_iterations: train this many iterations instead of num_epochs epochs.
-    - shuffle: reshuffle the images every epoch (default: as the loader does; a
-      tensor is read in order, like the classic assignment's loader).
-    - snapshot_images: how many images a snapshot keeps (16; PyTorch-GAN shows 25).
-    - on_snapshot: optional function on_snapshot(iteration, images, history_so_far), called at
-      every snapshot with the images as a CPU tensor (N, C, H, W) in [-1, 1] and a dict of the
-      losses so far: to write grids and loss curves to disk as training goes.
-    - device: torch.device to train on; default: CUDA, MPS or CPU, whichever exists.
-    - history: optional dict; it receives what happened (see Returns).
-    - seed: an int fixes the noise and the shuffling: with the same initial networks,
-      the run is reproducible on one device.
-    - precision: "fp32" (default) or "bf16": mixed precision, the networks run in
-      bfloat16 under autocast while the losses and weights stay in fp32. Fast on
-      GPUs and on CPUs with native bf16 (AVX-512 BF16, AMX); very slow elsewhere.
-      "auto": bf16 where the hardware has it natively, fp32 elsewhere (the classic
-      notebook's choice for LSGAN and DCGAN: config.CLASSIC_PRECISION).
-    - checkpoint: optional file path. Training state is saved there at every snapshot
-      and at the end; if the file exists, training resumes from it.
-    - progress: show a progress bar with the current D and G losses.
+    - batch_size, noise_size, num_epochs: as named (num_epochs=None: until the `seconds` option runs out).
+    - options: device=, seed=, precision=, checkpoint=, history= and the rest of
+      TrainOptions (above), by name.
 
     Returns:
     - A list of numpy arrays of shape (16, 784), one per snapshot, values in [-1, 1].
-      `history` then holds: 'd_loss', 'g_loss' (one float per iteration),
-      'snapshot_iters', 'seconds', 'iterations_per_second', and 'stopped'
-      (None, or why training ended early: "diverged" or "interrupted").
+      `history` (an option) then holds: 'd_loss', 'g_loss' (one float per iteration),
+      'snapshot_iters', 'seconds', 'iterations_per_second', 'stopped' (None, or why
+      training ended early: "diverged" or "interrupted"), 'device', 'precision'.
 
     If a loss becomes NaN or infinite, training stops with a message, D, G and
     their optimisers go back to their state at the last check (at most
-    CHECK_EVERY iterations earlier) and the losses up to there are kept.
+    50 iterations earlier) and the losses up to there are kept.
     Ctrl-C (interrupting the kernel) stops the same way, saving the checkpoint.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, not {precision!r}")
-    if noise not in NOISE_KINDS:
-        raise ValueError(f"noise must be one of {', '.join(NOISE_KINDS)}, not {noise!r}")
-    device = torch.device(device) if device is not None else get_device()
-    if precision == "auto":
-        precision = "bf16" if native_bf16(device) else "fp32"
-    history = {} if history is None else history
+    opts = TrainOptions.of(options)
+    device = torch.device(opts.device) if opts.device is not None else get_device()
+    precision = opts.precision if opts.precision != "auto" else ("bf16" if native_bf16(device) else "fp32")
     # The trainer's own random stream (noise, shuffling). Without a seed it is drawn from
     # the global one, so torch.manual_seed(...) before the call also fixes the run.
     rng = torch.Generator(device=device)
-    rng.manual_seed(seed if seed is not None else int(torch.randint(2 ** 62, (1,))))
-
-    images = resident_images(loader_train, device)
-    shuffle = _shuffles(loader_train) if shuffle is None else shuffle
-    per_epoch = len(images) // batch_size
-    total = num_iterations if num_iterations is not None else num_epochs * per_epoch
-    if per_epoch == 0:
-        raise ValueError(f"{len(images)} training images make no full batch of {batch_size}")
-
-    autocast, joint_d_batch = prepare(D, G, D_solver, G_solver, as_real(images[:batch_size]), noise_size,
-                                      device, precision)
+    rng.manual_seed(opts.seed if opts.seed is not None else int(torch.randint(2 ** 62, (1,))))
+    data = Batches(loader_train, batch_size, device, rng, opts.shuffle)
+    autocast, joint_d_batch = prepare(D, G, D_solver, G_solver, data.first(), noise_size, device, precision)
 
     def draw(n):
-        return draw_noise(n, noise_size, noise, device=device, generator=rng)
+        return draw_noise(n, noise_size, opts.noise, device=device, generator=rng)
 
-    state = _TrainingState(D, G, D_solver, G_solver, rng)
-    fixed_noise = draw(max(batch_size, snapshot_images))   # a full batch: BatchNorm sees the statistics it trains with
-    start_iter, order = 0, None
-    d_losses, g_losses, snapshots, snapshot_iters = [], [], [], []
-    if checkpoint is not None and Path(checkpoint).exists():
-        saved = state.load(checkpoint, device)
-        start_iter, fixed_noise, order = saved["iteration"], saved["fixed_noise"].to(device), saved["order"]
-        d_losses = [torch.tensor(v, device=device) for v in saved["d_loss"]]
-        g_losses = [torch.tensor(v, device=device) for v in saved["g_loss"]]
-        snapshots, snapshot_iters = saved["snapshots"], saved["snapshot_iters"]
-        print(f"Resuming from {checkpoint} at iteration {start_iter} of {total}.")
-    if order is None or len(order) != len(images):
-        order = torch.randperm(len(images), device=device, generator=rng) if shuffle else None
+    snapshots = Snapshots(G, draw(max(batch_size, opts.snapshot_images)), opts.snapshot_images, autocast,
+                          data.image_shape, opts.on_snapshot)
+    total = opts.num_iterations if opts.num_iterations is not None else \
+        num_epochs * data.per_epoch if num_epochs is not None else None
+    loop = TrainingLoop({"D": D, "G": G, "D_solver": D_solver, "G_solver": G_solver}, total, rng, show_every,
+                        opts.checkpoint, seconds=opts.seconds, progress=opts.progress)
+    saved = loop.resume(device)
+    data.restore(saved)
+    snapshots.restore(saved)
 
-    def save_checkpoint(iteration):
-        if checkpoint is not None:
-            state.save(checkpoint, iteration=iteration, fixed_noise=fixed_noise, order=order,
-                       d_loss=_floats(d_losses), g_loss=_floats(g_losses),
-                       snapshots=snapshots, snapshot_iters=snapshot_iters)
+    def step(it):
+        d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, data.batch(it), draw,
+                                  joint_d_batch=joint_d_batch, autocast=autocast)
+        data.after(it)
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
-    def snapshot(iteration):
-        with torch.no_grad(), autocast:
-            samples = G(fixed_noise)[:snapshot_images].float().cpu()
-        snapshots.append(samples.reshape(len(samples), -1).numpy())
-        snapshot_iters.append(iteration)
-        if on_snapshot is not None:
-            on_snapshot(iteration, samples.reshape(len(samples), *images.shape[1:]),
-                        {"d_loss": _floats(d_losses), "g_loss": _floats(g_losses)})
+    result = loop.run(step, on_show=lambda it: snapshots.take(it, loop.losses),
+                      extra=lambda: {**data.state(), **snapshots.state()})
+    explain_stop(result, snapshots, opts.checkpoint)
+    history = opts.history if opts.history is not None else {}
+    done = result.iterations - result.start
+    history.update(d_loss=result.losses.get("d_loss", []), g_loss=result.losses.get("g_loss", []),
+                   snapshot_iters=list(snapshots.iterations), seconds=result.seconds,
+                   iterations_per_second=done / max(result.seconds, 1e-9), stopped=result.stopped,
+                   device=str(device), precision=precision, image_shape=data.image_shape)
+    return list(snapshots.images)
 
-    stopped = None
-    good = state.copy()                      # the last state whose losses were all finite
-    good_len = len(d_losses)
-    finite = torch.ones((), dtype=torch.bool, device=device)
-    start = time.perf_counter()
-    it = start_iter
-    bar = progress_bar(total, start_iter, progress)
-    try:
-        while it < total:
-            b = it % per_epoch
-            rows = slice(b * batch_size, (b + 1) * batch_size)
-            real = as_real(images[rows] if order is None else images[order[rows]])
-            if it % show_every == 0:
-                snapshot(it)                 # what G makes after `it` iterations
 
-            d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, draw,
-                                      joint_d_batch=joint_d_batch, autocast=autocast)
-            d_losses.append(d_loss.reshape(()))   # a loss of shape (1,) counts as a number too
-            g_losses.append(g_loss.reshape(()))
-            finite &= torch.isfinite(d_losses[-1]) & torch.isfinite(g_losses[-1])
-            it += 1
-            bar.update(1)
-            if shuffle and it % per_epoch == 0:   # drawn before a checkpoint can save it: resuming repeats it
-                order = torch.randperm(len(images), device=device, generator=rng)
-            if it % CHECK_EVERY == 0 or it == total or it % show_every == 0:
-                if not bool(finite):          # the one host-device sync of this stretch
-                    stopped = "diverged"
-                    break
-                good, good_len = state.copy(), len(d_losses)
-                bar.set_postfix(D=f"{float(d_losses[-1]):.3f}", G=f"{float(g_losses[-1]):.3f}")
-                if it % show_every == 0:
-                    save_checkpoint(it)
-    except KeyboardInterrupt:
-        stopped = "interrupted"
-    finally:
-        bar.close()
-
-    if stopped == "diverged":
-        bad = next(i for i, (d, g) in enumerate(zip(d_losses, g_losses))
-                   if not (math.isfinite(float(d)) and math.isfinite(float(g))))
-        state.restore(good)
-        del d_losses[good_len:], g_losses[good_len:]
-        keep = [i for i, s in enumerate(snapshot_iters) if s <= good_len]
-        snapshots[:], snapshot_iters[:] = [snapshots[i] for i in keep], [snapshot_iters[i] for i in keep]
-        it = good_len
+def explain_stop(result, snapshots, checkpoint):
+    """Say why training stopped early, if it did; after a divergence, keep only the snapshots before it."""
+    if result.stopped == "diverged":
+        snapshots.keep_until(result.iterations)
         warnings.warn(
-            f"training stopped: a loss became NaN or infinite at iteration {bad}. D, G and their optimisers "
-            f"are back at iteration {good_len}, the last state with finite losses. Common causes: a loss "
-            "that takes log(0) (use the stable BCE), a learning rate that is too high, or a missing Tanh.",
-            stacklevel=2)
-    elif stopped == "interrupted":
-        # The step in flight may be half done: keep only complete iterations.
-        del d_losses[it:], g_losses[it:]
-        print(f"Interrupted at iteration {it} of {total}."
+            f"training stopped: a loss became NaN or infinite at iteration {result.first_bad}. D, G and their "
+            f"optimisers are back at iteration {result.iterations}, the last state with finite losses. Common causes: "
+            "a loss that takes log(0) (use the stable BCE), a learning rate that is too high, or a missing Tanh.",
+            stacklevel=3)
+    elif result.stopped == "interrupted":
+        print(f"Interrupted at iteration {result.iterations}."
               + (f" Run again with the same checkpoint to resume: {checkpoint}" if checkpoint else ""))
-    save_checkpoint(it)
 
-    seconds = time.perf_counter() - start
-    done = it - start_iter
-    history.update(
-        d_loss=_floats(d_losses), g_loss=_floats(g_losses), snapshot_iters=list(snapshot_iters),
-        seconds=seconds, iterations_per_second=done / max(seconds, 1e-9), stopped=stopped,
-        device=str(device), precision=precision, image_shape=tuple(images.shape[1:]))
-    return list(snapshots)
+
+class Batches:
+    """The training images, resident on the training device, served a batch per iteration in the classic order
+    (or reshuffled every epoch)."""
+
+    def __init__(self, loader, batch_size, device, rng, shuffle=None):
+        self.images = resident_images(loader, device)
+        self.batch_size, self.rng = batch_size, rng
+        self.shuffle = shuffles(loader) if shuffle is None else shuffle
+        self.per_epoch = len(self.images) // batch_size
+        if self.per_epoch == 0:
+            raise ValueError(f"{len(self.images)} training images make no full batch of {batch_size}")
+        self.order = self._draw_order() if self.shuffle else None
+        self.image_shape = tuple(self.images.shape[1:])
+
+    def _draw_order(self):
+        return torch.randperm(len(self.images), device=self.images.device, generator=self.rng)
+
+    def first(self):
+        return as_real(self.images[:self.batch_size])
+
+    def batch(self, it):
+        """The real batch of iteration `it`, as D takes it: float in [-1, 1]."""
+        b = it % self.per_epoch
+        rows = slice(b * self.batch_size, (b + 1) * self.batch_size)
+        return as_real(self.images[rows] if self.order is None else self.images[self.order[rows]])
+
+    def after(self, it):
+        """After iteration `it`: at the end of an epoch, a new order (drawn before a checkpoint can save it, so
+        a resumed run goes on with the same batches)."""
+        if self.shuffle and (it + 1) % self.per_epoch == 0:
+            self.order = self._draw_order()
+
+    def state(self):
+        return {"order": self.order}
+
+    def restore(self, saved):
+        order = saved.get("order")
+        if order is not None and len(order) == len(self.images):
+            self.order = order.to(self.images.device)
+
+
+class Snapshots:
+    """What G makes of one fixed noise batch, every `show_every` iterations: one set of samples evolving."""
+
+    def __init__(self, G, fixed_noise, keep, autocast, image_shape, on_snapshot=None):
+        self.G, self.fixed_noise, self.keep, self.autocast = G, fixed_noise, keep, autocast
+        self.image_shape, self.on_snapshot = image_shape, on_snapshot
+        self.images, self.iterations = [], []
+
+    def take(self, iteration, losses):
+        # the noise is a full batch: BatchNorm sees the statistics it trains with
+        with torch.no_grad(), self.autocast:
+            samples = self.G(self.fixed_noise)[:self.keep].float().cpu()
+        self.images.append(samples.reshape(len(samples), -1).numpy())
+        self.iterations.append(iteration)
+        if self.on_snapshot is not None:
+            so_far = {"d_loss": [], "g_loss": [], **floats(losses)}
+            self.on_snapshot(iteration, samples.reshape(len(samples), *self.image_shape), so_far)
+
+    def keep_until(self, iteration):
+        kept = [i for i, at in enumerate(self.iterations) if at <= iteration]
+        self.images[:], self.iterations[:] = [self.images[i] for i in kept], [self.iterations[i] for i in kept]
+
+    def state(self):
+        return {"fixed_noise": self.fixed_noise, "snapshots": self.images, "snapshot_iters": self.iterations}
+
+    def restore(self, saved):
+        if "fixed_noise" in saved:
+            self.fixed_noise = saved["fixed_noise"].to(self.fixed_noise.device)
+            self.images, self.iterations = list(saved["snapshots"]), list(saved["snapshot_iters"])
 
 
 def gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, real, noise,
@@ -329,10 +362,6 @@ def frozen(model):
             p.requires_grad_(True)
 
 
-NOISE_KINDS = ("uniform", "normal")
-PRECISIONS = ("fp32", "bf16", "auto")
-
-
 def draw_noise(n, size, kind="uniform", device=None, generator=None):
     """n noise vectors (n, size): uniform in [-1, 1] (the classic assignment's) or standard normal."""
     if kind == "normal":
@@ -368,12 +397,12 @@ def as_real(batch):
 
 def _unshuffled(loader):
     """The loader's batches in data set order (the trainer does its own shuffling)."""
-    if _shuffles(loader):
+    if shuffles(loader):
         return torch.utils.data.DataLoader(loader.dataset, batch_size=loader.batch_size or 1)
     return loader
 
 
-def _shuffles(loader):
+def shuffles(loader):
     return isinstance(getattr(loader, "sampler", None), torch.utils.data.RandomSampler)
 
 
@@ -413,63 +442,3 @@ def _has_conv(model):
 def _has_batch_statistics(model):
     # BatchNorm normalises over the batch: real and fake together would change what D computes.
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-def _floats(tensors):
-    return torch.stack(tensors).float().cpu().tolist() if tensors else []
-
-
-class _TrainingState:
-    """The two networks, their optimisers and the noise RNG: copied, restored, saved and loaded together."""
-
-    def __init__(self, D, G, D_solver, G_solver, rng):
-        self.parts = {"D": D, "G": G, "D_solver": D_solver, "G_solver": G_solver}
-        self.rng = rng
-
-    def state_dicts(self):
-        return {name: part.state_dict() for name, part in self.parts.items()}
-
-    def copy(self):
-        return copy.deepcopy(self.state_dicts())
-
-    def restore(self, saved):
-        for name, part in self.parts.items():
-            part.load_state_dict(saved[name])
-
-    def save(self, path, **extra):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save({**self.state_dicts(), "rng": self.rng.get_state(), **extra}, tmp)   # serialised as is: no copy
-        os.replace(tmp, path)   # never a half-written checkpoint, even if killed while saving
-
-    def load(self, path, device):
-        saved = torch.load(path, map_location=device, weights_only=False)
-        self.restore(saved)
-        self.rng.set_state(saved["rng"].cpu())   # a generator's state is a CPU byte tensor, even for CUDA
-        return saved
-
-
-class _NoBar:
-    def __init__(self, initial):
-        self.n = initial
-
-    def set_postfix(self, **kwargs):
-        pass
-
-    def update(self, k):
-        self.n += k
-
-    def close(self):
-        pass
-
-
-def progress_bar(total, initial, enabled=True):
-    # A widget in Jupyter, text elsewhere; GAN_PROGRESS=text forces text (headless notebook runs).
-    if not enabled:
-        return _NoBar(initial)
-    if os.environ.get("GAN_PROGRESS") == "text":
-        from tqdm import tqdm
-        return tqdm(total=total, initial=initial, desc="training", unit="it", mininterval=2, file=sys.stderr)
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=initial, desc="training", unit="it")

@@ -6,29 +6,35 @@ the comparison with the classic DCGAN changes the loss and the training
 schedule only. Nothing here is graded; the functions you write are in wgan_gp.py.
 """
 
-import time
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import torch
 
 from gan_assignment.provided.config import NOISE_DIM
 from gan_assignment.provided.images import preprocess_img, save_figure
-from gan_assignment.provided.training import draw_noise, progress_bar, run_a_gan
-
-# The paper's settings (Gulrajani et al., 2017, Algorithm 1).
-N_CRITIC = 5               # critic steps per generator step
-LAMBDA = 10.0              # the gradient penalty's weight
-LR, BETAS = 1e-4, (0.0, 0.9)
-BATCH_SIZE = 64
+from gan_assignment.provided.loop import TrainingLoop
+from gan_assignment.provided.training import draw_noise, frozen, run_a_gan
 
 
-def adam(model, lr=LR):
-    return torch.optim.Adam(model.parameters(), lr=lr, betas=BETAS)
+@dataclass(frozen=True)
+class Settings:
+    """WGAN-GP's settings: the paper's (Gulrajani et al., 2017, Algorithm 1) by default."""
+    n_critic: int = 5               # critic steps per generator step
+    lam: float = 10.0               # the gradient penalty's weight
+    lr: float = 1e-4
+    betas: tuple = (0.0, 0.9)
+    batch_size: int = 64
 
 
-def train_wgan_gp(lab, critic, G, images, seconds, n_critic=N_CRITIC, lam=LAMBDA, batch_size=BATCH_SIZE,
-                  device=None, seed=0, progress=True, max_iterations=None, lr=LR):
-    """Train G against the critic with the student's losses (`lab`: the wgan_gp module) for `seconds` of wall time.
+PAPER = Settings()
+N_CRITIC, LAMBDA, BATCH_SIZE = PAPER.n_critic, PAPER.lam, PAPER.batch_size
+
+
+def train_wgan_gp(lab, critic, G, images, seconds, settings=PAPER, device=None, seed=0, progress=True,
+                  max_iterations=None):
+    """Train G against the critic with the student's losses (`lab`: the wgan_gp module) for `seconds` of wall time
+    (and at most `max_iterations` generator iterations), with the paper's `settings`.
 
     `images`: (N, 1, 28, 28) in [0, 1]. One iteration is n_critic critic steps,
     each on a fresh real batch, fresh fakes and fresh interpolation fractions,
@@ -36,75 +42,52 @@ def train_wgan_gp(lab, critic, G, images, seconds, n_critic=N_CRITIC, lam=LAMBDA
     'wasserstein' (the critic's estimate mean f(real) - mean f(fake) at its last
     step of each iteration), 'penalty', 'g_loss', 'iterations', 'seconds'.
     """
-    device = device or torch.device("cpu")
+    s, device = settings, device or torch.device("cpu")
     critic, G = critic.to(device).train(), G.to(device).train()
     data = preprocess_img(images).to(device)             # [-1, 1], as G's Tanh makes
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    c_opt, g_opt = adam(critic, lr), adam(G, lr)
-    history = {"wasserstein": [], "penalty": [], "g_loss": []}
+    c_opt, g_opt = (torch.optim.Adam(net.parameters(), lr=s.lr, betas=s.betas) for net in (critic, G))
 
     def batch():
-        return data[torch.randint(len(data), (batch_size,), generator=gen).to(device)]
+        return data[torch.randint(len(data), (s.batch_size,), generator=gen).to(device)]
 
     def noise():
-        return draw_noise(batch_size, NOISE_DIM, generator=gen).to(device)
+        return draw_noise(s.batch_size, NOISE_DIM, generator=gen).to(device)
 
-    bar = progress_bar(max_iterations, 0, enabled=progress)
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds and (max_iterations is None or
-                                                     len(history["g_loss"]) < max_iterations):
-        for _ in range(n_critic):
+    def step(_):
+        for _ in range(s.n_critic):
             real = batch()
             with torch.no_grad():
                 fake = G(noise()).reshape(real.shape)
-            epsilon = torch.rand(batch_size, generator=gen).to(device)
-            loss = lab.wgan_critic_loss(critic, real, fake, epsilon, lam)
+            epsilon = torch.rand(s.batch_size, generator=gen).to(device)
+            loss = lab.wgan_critic_loss(critic, real, fake, epsilon, s.lam)
             c_opt.zero_grad(set_to_none=True)
             loss.backward()
             c_opt.step()
         with torch.no_grad():
-            distance = float(critic(real).mean() - critic(fake).mean())
-        history["wasserstein"].append(distance)
-        history["penalty"].append(loss.item() + distance)       # the loss is -W + penalty
-        for p in critic.parameters():                           # the critic stays fixed in G's step
-            p.requires_grad_(False)
-        g_loss = lab.wgan_generator_loss(critic(G(noise()).reshape(real.shape)))
+            distance = critic(real).mean() - critic(fake).mean()
+        with frozen(critic):                                  # the critic stays fixed in G's step
+            g_loss = lab.wgan_generator_loss(critic(G(noise()).reshape(real.shape)))
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         g_opt.step()
-        for p in critic.parameters():
-            p.requires_grad_(True)
-        history["g_loss"].append(g_loss.item())
-        bar.update(1)
-        if len(history["g_loss"]) % 10 == 0:
-            bar.set_postfix(W=f"{distance:.3f}", GP=f"{history['penalty'][-1]:.3f}")
-    bar.close()
-    history["seconds"] = time.perf_counter() - start
-    history["iterations"] = len(history["g_loss"])
-    return history
+        return {"wasserstein": distance, "penalty": loss.detach() + distance, "g_loss": g_loss}   # loss: -W + GP
+
+    loop = TrainingLoop({"critic": critic, "G": G, "critic_solver": c_opt, "G_solver": g_opt}, max_iterations,
+                        seconds=seconds, progress=progress)
+    result = loop.run(step)
+    return {**result.losses, "iterations": result.iterations, "seconds": result.seconds, "stopped": result.stopped}
 
 
 def train_classic_for(gan, D, G, images, seconds, device=None, seed=0, batch_size=128):
-    """The classic DCGAN (the classic lab's losses and optimiser) trained for about `seconds` of wall time.
-
-    run_a_gan takes a number of iterations, so it runs in chunks: each chunk is sized
-    from the speed the previous one measured, until the time is spent (the first
-    chunk is short: its start-up cost would make a poor speed estimate). Returns
-    the history: iterations, seconds (wall time, start-up included), losses.
-    """
-    done, spent, chunk, losses = 0, 0.0, 10, {"d_loss": [], "g_loss": []}
-    d_opt, g_opt = gan.get_optimizer(D), gan.get_optimizer(G)   # one pair for all chunks: Adam keeps its state
-    while spent < 0.97 * seconds:
-        history, start = {}, time.perf_counter()
-        run_a_gan(D, G, d_opt, g_opt, gan.discriminator_loss, gan.generator_loss,
-                  images, num_iterations=chunk, batch_size=batch_size, device=device, history=history,
-                  seed=seed + done, progress=done > 0, show_every=10 ** 9)
-        took = time.perf_counter() - start
-        done, spent = done + chunk, spent + took
-        for key in losses:
-            losses[key] += history.get(key, [])
-        chunk = max(5, int(chunk / took * (seconds - spent)))   # the rest, at the speed just measured
-    return {"iterations": done, "seconds": spent, **losses}
+    """The classic DCGAN (the classic lab's losses and optimiser) trained for `seconds` of wall time, as WGAN-GP
+    was. Returns the history: iterations, seconds, losses."""
+    history = {}
+    run_a_gan(D, G, gan.get_optimizer(D), gan.get_optimizer(G), gan.discriminator_loss, gan.generator_loss,
+              images, batch_size=batch_size, num_epochs=None, seconds=seconds, device=device, history=history,
+              seed=seed, show_every=None)
+    return {"iterations": len(history["d_loss"]), "seconds": history["seconds"], "d_loss": history["d_loss"],
+            "g_loss": history["g_loss"]}
 
 
 def plot_wasserstein(history, save_to=None):
