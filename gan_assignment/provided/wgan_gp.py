@@ -64,14 +64,14 @@ def train_wgan_gp(lab, critic, G, images, seconds, settings=PAPER, device=None, 
             c_opt.zero_grad(set_to_none=True)
             loss.backward()
             c_opt.step()
-        with torch.no_grad():
-            distance = critic(real).mean() - critic(fake).mean()
+        with torch.no_grad():   # the critic's estimate of the Wasserstein distance, after its last step
+            estimate = critic(real).mean() - critic(fake).mean()
         with frozen(critic):                                  # the critic stays fixed in G's step
             g_loss = lab.wgan_generator_loss(critic(G(noise()).reshape(real.shape)))
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         g_opt.step()
-        return {"wasserstein": distance, "penalty": loss.detach() + distance, "g_loss": g_loss}   # loss: -W + GP
+        return {"wasserstein": estimate, "penalty": loss.detach() + estimate, "g_loss": g_loss}   # loss: -W + GP
 
     loop = TrainingLoop({"critic": critic, "G": G, "critic_solver": c_opt, "G_solver": g_opt}, max_iterations,
                         seconds=seconds, progress=progress)
