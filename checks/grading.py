@@ -5,7 +5,10 @@
     grade_table("minmax", x_values=x_values, y_values=y_values)   # an answer table (checks/core/table.py)
     grade_weights("dcgan_coverage")       # the saved DCGAN generator draws all ten digits
 
-Each raises GradeFailure (the test cell then scores 0) unless the function passes.
+Each shows its verdict as a check cell does (a badge, and what to fix). Under nbgrader (its Validate
+button, autograding) a verdict that is not PASS raises GradeFailure instead, so the test cell scores 0;
+in a student's own session it does not, so "Run All" goes on to the end, as it does in the repository's
+student notebook.
 
 While autograding, these cells only *show* results: `make autograde` decides
 every grade in its own process before the notebook runs (tools/autograde.py)
@@ -20,7 +23,7 @@ import json
 from pathlib import Path
 
 from checks.core.status import PASS, Result
-from checks.feedback import autograding, show, wrap
+from checks.feedback import autograding, show, validating, wrap
 from checks.isolated import grade_file
 from checks.registry import lab_of
 from checks.runner import implementation_path
@@ -65,45 +68,44 @@ def grading_results(lab, weights=None):
     return _cache[key]
 
 
+def verdict(name, status, message="", notes=()):
+    """Show the verdict; under nbgrader, a verdict that is not PASS raises GradeFailure (the cell scores 0)."""
+    if status != PASS and validating():
+        raise GradeFailure(f"{name}: {status}" + (f": {message}" if message else ""))
+    show([Result(name, status, message, notes=list(notes))])
+
+
 def grade(name, hidden=False):
-    """Show PASS, or raise GradeFailure with what to fix (the test cell then scores 0)."""
+    """The test of the function `name`: its visible check, or (hidden=True) its hidden test."""
     label = "hidden" if hidden else "visible"
     report = grading_results(lab_of(name))["report"]
     if label not in report:
         raise GradeFailure(f"the {label} tests cannot run here (their reference file is missing)")
     result = next(r for r in report[label] if r["name"] == name)
-    if result["status"] != PASS:
-        if hidden:  # never show the hidden values: they would let an answer be special-cased to them
-            raise GradeFailure(f"{name} fails a hidden test (other weights, inputs and batch size than the "
-                               "visible check). Is something hard-coded, or special-cased to the visible test?")
-        raise GradeFailure(f"{name}: {result['status']}" + (f": {result['message']}" if result["message"] else ""))
-    show([Result(name + (" (hidden test)" if hidden else ""), PASS, "",
-                 notes=[] if hidden else list(result.get("notes", [])))])
+    if hidden:  # never show the hidden values: they would let an answer be special-cased to them
+        verdict(f"{name} (hidden test)", result["status"], "" if result["status"] == PASS else (
+            "fails a hidden test (other weights, inputs and batch size than the visible check). Is something "
+            "hard-coded, or special-cased to the visible test?"))
+    else:
+        verdict(name, result["status"], result["message"], result.get("notes", []) if result["status"] == PASS else ())
 
 
 def grade_weights(name):
-    """Pass when the lab's saved weights (the "weights" task `name`: the DCGAN generator) draw every class
-    (see checks.coverage)."""
+    """The test of the lab's saved weights (the "weights" task `name`: the DCGAN generator draws every class;
+    see checks.coverage)."""
     from checks.coverage import not_measurable_here
 
     lab = lab_of(name)
     weights = lab.task(name).spec.file
     reason = None if autograding() else not_measurable_here(weights)
-    if reason:
-        raise GradeFailure(f"trained DCGAN: FAIL: {reason}")
-    coverage = grading_results(lab, weights=weights).get("coverage")
-    if coverage is None:
-        raise GradeFailure("the DCGAN coverage check did not run: grade again with the saved generator")
-    if coverage["status"] != PASS:
-        raise GradeFailure(f"trained DCGAN: {coverage['status']}: {coverage['message']}")
-    show([Result("trained DCGAN", PASS, coverage["message"])])
+    coverage = {"status": "FAIL", "message": reason} if reason else \
+        grading_results(lab, weights=weights).get("coverage") or \
+        {"status": "FAIL", "message": "the coverage check did not run: grade again with the saved generator"}
+    verdict("trained DCGAN", coverage["status"], coverage["message"])
 
 
 def grade_table(name, **values):
-    """Pass when the answer table `name` (the min-max table) holds the right numbers."""
+    """The test of the answer table `name` (the min-max table)."""
     lab = lab_of(name)
     spec = lab.task(name).spec
-    status, message = spec.status(name, values, lab.answers())
-    if status != PASS:
-        raise GradeFailure(f"{spec.title}: {status}" + (f": {message}" if message else ""))
-    show([Result(spec.title, PASS)])
+    verdict(spec.title, *spec.status(name, values, lab.answers()))

@@ -286,6 +286,93 @@ class Notebook:
                   lambda: "Escape did not close the command palette")
         return found
 
+    # -- the file browser and the editor ------------------------------------------------------------------
+
+    def listing(self):
+        """The names the file browser shows in the folder it is in (read in one go: the listing redraws itself)."""
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('.jp-DirListing-content .jp-DirListing-itemText')]"
+            ".map(e => e.textContent.trim());")
+
+    def open_in_file_browser(self, *path, file=False):
+        """Go to the file browser's top folder (its home icon), then double-click each name of `path` in turn, as a
+        student does: folders open in the file browser; with file=True the last name is a file, which opens in an
+        editor tab."""
+        [home] = self.find(".jp-FileBrowser .jp-BreadCrumbs-home")
+        home.click()
+        find_item = ("return [...document.querySelectorAll('.jp-DirListing-content .jp-DirListing-item')]"
+                     ".find(e => e.querySelector('.jp-DirListing-itemText').textContent.trim() === arguments[0]);")
+        for name in path:
+            self.wait(20, lambda d: name in self.listing(),
+                      lambda: f"the file browser does not show {name!r}; it shows {self.listing()}")
+            self.wait(10, lambda d: self._double_click(self.driver.execute_script(find_item, name)),
+                      lambda: f"{name!r} could not be double-clicked in the file browser")
+        if file:
+            self.wait(30, lambda d: self.find(".jp-FileEditor:not(.lm-mod-hidden) .cm-content"),
+                      lambda: f"{'/'.join(path)} did not open in an editor; the page showed:\n{self.page_text()}")
+        else:
+            self.wait(20, lambda d: self.listing() and not (path and path[-1] in self.listing()),
+                      lambda: f"{'/'.join(path) or 'the top folder'} did not open; the listing: {self.listing()}")
+
+    def _double_click(self, element):
+        """Double-click `element`; False if it was redrawn meanwhile (the caller waits and tries again)."""
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        try:
+            ActionChains(self.driver).double_click(element).perform()
+            return True
+        except StaleElementReferenceException:
+            return False
+
+    def double_click_word_in_editor(self, line_text, word):
+        """Double-click `word` on the first line of the open editor that contains `line_text` (it selects the word)."""
+        from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+        point = self.driver.execute_script("""
+            const [lineText, word] = arguments;
+            const line = [...document.querySelectorAll('.jp-FileEditor:not(.lm-mod-hidden) .cm-line')]
+                .find(l => l.textContent.includes(lineText));
+            if (!line) return null;
+            line.scrollIntoView({block: 'center'});
+            const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                const at = node.textContent.indexOf(word);
+                if (at >= 0) {
+                    const range = document.createRange();
+                    range.setStart(node, at);
+                    range.setEnd(node, at + word.length);
+                    const box = range.getBoundingClientRect();
+                    return [Math.round(box.left + box.width / 2), Math.round(box.top + box.height / 2)];
+                }
+            }
+            return null;""", line_text, word)
+        assert point, f"no line with {line_text!r} and {word!r} in the editor"
+        actions = ActionBuilder(self.driver)
+        actions.pointer_action.move_to_location(*point)
+        actions.pointer_action.double_click()
+        actions.perform()
+
+    def type_keys(self, *keys):
+        """Type into whatever has the focus, as a keyboard does (Keys.END and the like included)."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    def save(self):
+        """Ctrl+S: JupyterLab saves the document in the current tab."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        ActionChains(self.driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+
+    def select_tab(self, label):
+        """Click the main area's tab whose label is `label` (a notebook or a file)."""
+        tabs = [t for t in self.find(".lm-DockPanel-tabBar .lm-TabBar-tab")
+                if t.get_attribute("textContent").strip() == label]
+        assert tabs, f"no tab {label!r}: {[t.get_attribute('textContent') for t in self.find('.lm-TabBar-tab')]}"
+        tabs[0].click()
+
     def screenshot(self, name):
         """Save the browser window as `name`.png among the test's artefacts; returns its path."""
         path = self.artefacts / f"{name}.png"

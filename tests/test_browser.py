@@ -30,7 +30,10 @@ NOTEBOOK = "notebooks/gan_pytorch.ipynb"
 FIRST_CHECKS = 3     # how many check cells the test runs, from the top
 WRONG_SAMPLE_NOISE = '''
 def sample_noise(batch_size, dim, seed=None):
-    return torch.zeros(batch_size, dim)   # wrong: the test's mistake, not uniform in [-1, 1]
+    if seed is not None:
+        torch.manual_seed(seed)
+    # wrong, the test's mistake: zeros, not uniform in [-1, 1] (fixed in JupyterLab's editor, by the last test)
+    return torch.zeros(batch_size, dim)
 '''
 RELU_DISCRIMINATOR = '''
 def discriminator(seed=None):
@@ -51,8 +54,14 @@ def code_cells(notebook_file):
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    """A copy of the student's desk (tests/conftest.py: student_desk): the browser may save and edit it."""
-    return student_desk(tmp_path_factory.mktemp("desk"))
+    """A copy of the student's desk (tests/conftest.py: student_desk): the browser may save and edit it. It has
+    instructor folders too, as a clone of the whole project does: the file browser must not show them."""
+    root = student_desk(tmp_path_factory.mktemp("desk"))
+    for folder in ("solutions", "tests", "course"):
+        (root / folder).mkdir()
+        (root / folder / "answers.py").write_text("# the instructor's\n")
+    (root / "checks" / "references" / "other_lab.hidden.npz").write_bytes(b"hidden")
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +203,34 @@ def test_validate_does_not_pass_a_notebook_whose_functions_fail(notebook):
         [ok] = notebook.find(".jp-Dialog-button.jp-mod-accept", dialog)
         ok.click()
         notebook.wait(10, lambda d: not notebook.find(".jp-Dialog"), lambda: "the Validate dialog did not close on OK")
+
+
+def test_the_student_edits_their_file_in_jupyterlab_and_the_check_turns_from_fail_to_pass(notebook, check_cells, desk):
+    """As `make notebook` opens it, JupyterLab's file browser shows the notebooks and gan_assignment/ side by side
+    (not the instructor's folders): the student opens gan_pytorch.py there, fixes sample_noise in the editor,
+    saves, runs the check cell again and sees PASS. (Earlier tests left the wrong sample_noise in the file.)"""
+    student_file = desk / "gan_assignment" / "gan_pytorch.py"
+    [index] = [i for i, name in check_cells.items() if name == "sample_noise"]
+    with notebook.step("07_fail_before_the_edit"):
+        notebook.run(index)
+        assert notebook.badges(index) == ["FAIL"], notebook.output_text(index)
+    with notebook.step("08_file_browser"):
+        notebook.open_in_file_browser()   # the top folder: what a student sees first
+        shown = notebook.listing()
+        assert {"gan_assignment", "notebooks", "checks"} <= set(shown), shown
+        assert not {"solutions", "tests", "course"} & set(shown), f"instructor folders in the student's view: {shown}"
+        notebook.open_in_file_browser("checks", "references")
+        assert "gan_pytorch.npz" in notebook.listing() and "other_lab.hidden.npz" not in notebook.listing()
+    with notebook.step("09_edited_in_jupyterlab"):
+        notebook.open_in_file_browser("gan_assignment", "gan_pytorch.py", file=True)
+        notebook.double_click_word_in_editor("return torch.zeros(batch_size, dim)", "zeros")
+        notebook.type_keys("rand")
+        from selenium.webdriver.common.keys import Keys
+        notebook.type_keys(Keys.END, " * 2 - 1")
+        notebook.save()
+        notebook.wait(20, lambda d: "return torch.rand(batch_size, dim) * 2 - 1" in student_file.read_text(),
+                      lambda: "the edit did not reach the file on disk:\n" + student_file.read_text()[:3000])
+    with notebook.step("10_pass_after_the_edit"):
+        notebook.select_tab("gan_pytorch.ipynb")
+        shown = notebook.run(index)       # the checks re-read the file: no kernel restart
+        assert notebook.badges(index) == ["PASS"], f"after the fix, the check cell showed:\n{shown}"

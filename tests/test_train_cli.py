@@ -1,4 +1,4 @@
-"""`python -m gan_assignment.provided.train`: every model trains from the command line, writes its pictures as it
+"""`python -m gan_assignment` (gan_assignment/provided/train.py): every model trains from the command line, writes its pictures as it
 goes, resumes, and says what to do instead of a traceback when something is missing."""
 
 import json
@@ -82,3 +82,30 @@ def test_unwritten_functions_and_missing_folders_are_explained_not_raised(data_e
 
 def test_list_names_every_model():
     assert cli.main(["--list"]) == 0
+
+
+def test_quick_mode_comes_from_the_flag_or_from_gan_quick_and_what_is_given_wins(data_env, monkeypatch):
+    out = data_env / "runs"
+    assert cli.main(["vanilla", "--solutions", "--quick", "--out", str(out / "flag")]) == 0
+    summary = json.loads((out / "flag" / "vanilla" / "summary.json").read_text())
+    assert summary["quick"] and summary["iterations"] == cli.QUICK["iterations"], summary
+    assert summary["quality"]["num_samples"] == cli.QUICK_QUALITY["num_samples"], "a small quality report"
+    monkeypatch.setenv("GAN_QUICK", "1")   # as the README's table of settings says, for the notebooks and here
+    assert cli.main(["lsgan", "--solutions", "--iterations", "7", "--no-quality", "--out", str(out / "env")]) == 0
+    summary = json.loads((out / "env" / "lsgan" / "summary.json").read_text())
+    assert summary["quick"] and summary["iterations"] == 7, summary
+
+
+def test_offline_the_coverage_check_says_how_to_give_it_mnist(tmp_path, monkeypatch):
+    """Without internet and without a copy of MNIST, the coverage check's classifier cannot train: the message
+    says how to give it the instructor's local copy (GAN_DATA_FROM), here and in `make autograde`."""
+    from checks.coverage import ensure_classifier
+    from gan_assignment.provided.data import DataUnavailable
+    from tools.autograde import coverage_classifier
+
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "nothing-here"))
+    monkeypatch.delenv("GAN_DATA_FROM", raising=False)
+    with pytest.raises(DataUnavailable, match="GAN_DATA_FROM=/folder/with/the/files"):
+        ensure_classifier()
+    with pytest.raises(SystemExit, match="GAN_DATA_FROM"):
+        coverage_classifier()

@@ -206,7 +206,7 @@ def _write_student_files(source, lab):
                    "beside the notebook. Check them with `make check FN=build_dc_generator`."
                    for name in lab.uses)
     fields = {"{lab}": lab.name, "{title}": lab.title, "{uses}": uses, "{submit}": ", ".join(f"`{f}`" for f in submit),
-              "{submit_files}": " ".join(submit)}
+              "{submit_files}": " ".join(submit), "{example}": lab.functions[0]}
     for name in ("README.md", "Makefile"):
         text = (RELEASE_FILES / name).read_text()
         for field, value in fields.items():
