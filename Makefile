@@ -11,7 +11,7 @@ WORKERS ?= 1
 LAB_ARG  = $(if $(LAB),--lab $(LAB))
 IMPL_ARG = $(if $(IMPL),--impl $(IMPL))
 
-.PHONY: help setup train notebook demo check test test-slow structure bench stubs refs release autograde feedback gradescope colab clean
+.PHONY: help setup train notebook demo check test test-slow structure bench stubs refs release autograde feedback gradescope submission colab clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -53,7 +53,7 @@ structure: setup  ## the house rules: no import cycle, no private name across mo
 
 bench: setup  ## time our trainer against the textbook loop (bench/speed-<device>.json) and update docs/performance.md
 	$(PY) -m bench $(BENCH)
-	$(PY) -m bench --readme
+	$(PY) -m bench --tables
 
 stubs: setup  ## regenerate every lab's student module and notebook from solutions/
 	$(PY) -m tools.release
@@ -72,6 +72,10 @@ feedback: setup  ## write the feedback pages again, after grading the written an
 
 gradescope: setup  ## build gradescope/<lab>.zip, the Gradescope autograder of one lab (LAB=name, default gan_pytorch)
 	$(PY) -m tools.gradescope build --lab $(or $(LAB),gan_pytorch)
+
+submission: setup  ## zip a lab's notebook, your module and your trained weights into submission.zip (LAB=name)
+	$(PY) -m gan_assignment.provided.packaging submission notebooks/$(or $(LAB),gan_pytorch).ipynb \
+		gan_assignment/$(or $(LAB),gan_pytorch).py $(wildcard notebooks/dcgan_generator.pt)
 
 colab: setup  ## copy what Google Colab needs to colab/gan-course (no .venv, no data/, no instructor files)
 	$(PY) -m gan_assignment.provided.packaging colab

@@ -7,8 +7,8 @@ For each data set it measures, with the report's own classifier and features:
 - real training images (never seen by the FID reference) against the test images;
 - a generator collapsed onto one class (real images of that class only);
 - uniform noise in [-1, 1].
-Results go to bench/calibration-<dataset>.json; `python -m bench --readme`
-puts them into the README. The trained models' rows come from `python -m bench --quality`.
+Results go to bench/calibration-<dataset>.json; `python -m bench --tables`
+puts them into docs/quality.md. The trained models' rows come from `python -m bench --quality`.
 
 `mnist-offline` is for machines without MNIST's training split (like the ones
 this project is built on): the classifier trains on the first 5,000 test digits,

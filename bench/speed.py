@@ -19,9 +19,9 @@ the trainer achieves.
     python -m bench --profile                                    where our time goes -> bench/profile-<device>.txt
     python -m bench --quality [precision] [--seeds 0 1] [--models M]  full schedules, quality reports: both trainers
                                                                        (or ours in fp32 and in bf16)
-    python -m bench --readme                                     rebuild the README tables from bench/*.json
+    python -m bench --tables                                     rebuild the docs' tables from bench/*.json
 
-Results carry the machine they were measured on; the README tables are built
+Results carry the machine they were measured on; the tables of docs/performance.md and docs/quality.md are built
 from these files, never typed by hand.
 """
 
@@ -48,7 +48,7 @@ from bench import roofline
 
 SOLUTION = PROJECT / "solutions" / "gan_pytorch.py"
 RESULTS_DIR = PROJECT / "bench"
-README = PROJECT / "README.md"
+PAGES = (PROJECT / "docs" / "performance.md", PROJECT / "docs" / "quality.md")   # where the tables are shown
 MODELS = ["vanilla", "lsgan", "dcgan"]
 FULL_ITERATIONS = {m: NUM_EPOCHS[m] * (NUM_TRAIN // BATCH_SIZE) for m in MODELS}   # 3,900 / 3,900 / 1,950
 DEFAULT_ITERATIONS = {"vanilla": 100, "lsgan": 100, "dcgan": 20}   # timed iterations per model on a CPU
@@ -322,7 +322,7 @@ def machine(device):
             "flags": flags, "peak_gflops": peak, "peak_n": PEAK_N}
 
 
-# ---------------------------------------------------------------- README tables
+# ---------------------------------------------------------------- the docs' tables
 
 def speed_table(result):
     kinds = [p for p in ("fp32", "bf16") if p in result["full_schedule_s"]]
@@ -399,9 +399,10 @@ def _duration(seconds):
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def update_readme(readme=README, results_dir=RESULTS_DIR):
-    """Replace each `<!-- bench:NAME -->...<!-- /bench:NAME -->` block with the table built from bench/NAME.json."""
-    text = readme.read_text()
+def update_tables(page, results_dir=RESULTS_DIR):
+    """Replace each `<!-- bench:NAME -->...<!-- /bench:NAME -->` block of the page with the table built from
+    bench/NAME.json; True when the page changed."""
+    text = page.read_text()
 
     def table(match):
         name = match.group(1)
@@ -418,7 +419,7 @@ def update_readme(readme=README, results_dir=RESULTS_DIR):
         return f"<!-- bench:{name} -->\n{body}\n<!-- /bench:{name} -->"
 
     new = re.sub(r"<!-- bench:([\w.-]+) -->.*?<!-- /bench:\1 -->", table, text, flags=re.S)
-    readme.write_text(new)
+    page.write_text(new)
     return new != text
 
 
@@ -435,11 +436,13 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0],
                         help="--quality: initial weights and noise of each run (rows of other seeds already in "
                              "the result file are kept)")
-    parser.add_argument("--readme", action="store_true", help="only rebuild the README tables from bench/*.json")
+    parser.add_argument("--tables", action="store_true",
+                        help="only rebuild the tables of docs/performance.md and docs/quality.md from bench/*.json")
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(exist_ok=True)
-    if args.readme:
-        print("README tables", "updated" if update_readme() else "already up to date")
+    if args.tables:
+        for page in PAGES:
+            print(f"{page.relative_to(PROJECT)}:", "tables updated" if update_tables(page) else "already up to date")
         return
     device = torch.device(args.device) if args.device else get_device()
     if args.profile:
@@ -459,7 +462,7 @@ def main(argv=None):
         name = f"speed-{device.type}"
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {path}; `python -m bench --readme` puts it into the README")
+    print(f"wrote {path}; `python -m bench --tables` puts it into the docs")
 
 
 if __name__ == "__main__":

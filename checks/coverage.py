@@ -45,13 +45,12 @@ def ensure_classifier():
         raise DataUnavailable(f"{e}\nThe coverage check's classifier trains on MNIST: {OFFLINE_HINT}") from None
 
 
-def coverage_result(module, path, task=None):
+def coverage_result(module, path, task):
     """(status, message, report dict or None) of the coverage check: the generator that `module`'s builder makes,
     with the weights saved at `path`, must draw every class in at least MIN_SHARE of 10,000 samples.
 
     `task`: the lab's "weights" task (its spec names the builder and the number of classes)."""
-    builder = task.spec.builder if task else "build_dc_generator"
-    classes = task.spec.classes if task else 10
+    builder, classes = task.spec.builder, task.spec.classes
     try:
         G = load_generator_from(module, builder, path)
     except NotImplementedError:

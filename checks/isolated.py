@@ -49,7 +49,7 @@ from checks.runner import explain_dependencies, run_one
 from checks.sandbox import start, stop
 from gan_assignment.provided.modules import PROJECT, ImplementationImportError, load_module
 
-TIME_LIMIT = 30     # seconds for one function (its visible and hidden checks): ~10 x a correct one's
+GRADING_TIME_LIMIT = 30   # seconds for one function (its visible and hidden checks) while grading: ~10 x a correct one's
 IMPORT_LIMIT = 60   # seconds to start a worker and import the student's file
 SLACK = 10          # seconds the worker's own alarm gets before this process kills it
 OUTPUT_CAP = 32 * 2 ** 20      # bytes of report read from one worker
@@ -68,7 +68,7 @@ class Raw:
     expectations: list = field(default_factory=list)
 
 
-def grade_file(impl, references, lab, time_limit=TIME_LIMIT, weights=None, builder=None, sandbox=None, kit=None,
+def grade_file(impl, references, lab, time_limit=GRADING_TIME_LIMIT, weights=None, builder=None, sandbox=None, kit=None,
                import_limit=IMPORT_LIMIT):
     """Grade the file `impl` of `lab` against each of `references` ({label: path of the full reference file}).
 
@@ -251,7 +251,7 @@ class _WorkerRun:
                       float(message.get("seconds", 0.0) or 0.0))
         except (TypeError, ValueError):
             return Raw(FAIL, "the grading worker's report could not be read")
-        if status != "PASS":
+        if status != PASS:
             return raw
         try:
             metas = list(message.get("expectations", []))[:10_000]

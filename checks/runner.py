@@ -25,22 +25,23 @@ import torch
 from checks.core.helpers import describe_error, needs_gpu
 from checks.core.status import FAIL, NOT_IMPLEMENTED, PASS, CheckFailure, Result
 from checks.feedback import Feedback, fail_under_nbgrader, show, validating
-from checks.registry import LABS, lab_of
+from checks.registry import LABS, MAIN, lab_of
 from gan_assignment.provided import modules
 from gan_assignment.provided.modules import ImplementationImportError, load_module
 
-TIME_LIMIT = 60  # seconds per function in `make check`: far above a correct answer's, well below a student's patience
+CHECK_TIME_LIMIT = 60   # seconds per function in `make check`: far above a correct answer's, below a student's patience
 
 
-def implementation_path(lab="gan_pytorch"):
-    """The file being worked on for `lab` (a Lab or its name): gan_assignment/<lab>.py, or where GAN_IMPL points
-    (see gan_assignment.provided.modules.implementation_path)."""
+def implementation_path(lab=None):
+    """The file being worked on for `lab` (a Lab or its name; default: the main lab): gan_assignment/<lab>.py, or
+    where GAN_IMPL points (see gan_assignment.provided.modules.implementation_path)."""
+    lab = lab or MAIN or next(iter(LABS.values()))
     return modules.implementation_path(lab if isinstance(lab, str) else lab.module)
 
 
-def student_module(lab="gan_pytorch"):
-    """Import the student functions of `lab` (a Lab or its name) afresh from implementation_path(lab):
-    the latest edits count."""
+def student_module(lab=None):
+    """Import the student functions of `lab` (a Lab or its name; default: the main lab) afresh from
+    implementation_path(lab): the latest edits count."""
     return load_module(implementation_path(lab))
 
 
@@ -60,10 +61,10 @@ def lab_for(names=None, impl_path=None, lab=None):
         return LABS[labs.pop()]
     if impl_path is not None and Path(impl_path).stem in LABS:
         return LABS[Path(impl_path).stem]
-    return LABS["gan_pytorch"]
+    return MAIN or next(iter(LABS.values()))   # a release of another lab holds that lab alone
 
 
-def run_checks(impl_path=None, names=None, reference=None, time_limit=TIME_LIMIT, lab=None):
+def run_checks(impl_path=None, names=None, reference=None, time_limit=CHECK_TIME_LIMIT, lab=None):
     """Check each function in `names` (default: all of the lab's) of the file `impl_path`; return Results."""
     lab = lab_for(names, impl_path, lab)
     impl_path = impl_path or implementation_path(lab)

@@ -1,4 +1,4 @@
-"""`make bench` runs end to end, and the README tables come from its result files."""
+"""`make bench` runs end to end, and the tables of docs/performance.md and docs/quality.md come from its result files."""
 
 import json
 
@@ -49,7 +49,7 @@ def test_the_floor_counts_every_product_of_an_iteration_forward_and_backward():
     assert floor.seconds > 0
 
 
-def test_the_readme_tables_are_rebuilt_from_the_result_files(tmp_path):
+def test_the_docs_tables_are_rebuilt_from_the_result_files(tmp_path):
     ours = {"fp32": {"s_per_it": 0.05, "peak_mb": 30, "gflop": 2.4, "achieved_gflops": 48.0, "rate_gflops": 120.0,
                      "share": 0.4, "floor_s": 0.02, "ratio": 0.5},
             "bf16": {"s_per_it": 0.025, "peak_mb": 31, "gflop": 2.4, "achieved_gflops": 96.0, "rate_gflops": 320.0,
@@ -61,28 +61,25 @@ def test_the_readme_tables_are_rebuilt_from_the_result_files(tmp_path):
                        "textbook": {"s_per_it": 0.1, "peak_mb": 20}, "ours": ours} for m in bench.MODELS],
              "full_schedule_s": {"textbook": 975.0, "fp32": 487.5, "bf16": 243.75}}
     (tmp_path / "speed-cpu.json").write_text(json.dumps(speed))
-    readme = tmp_path / "README.md"
+    readme = tmp_path / "performance.md"
     readme.write_text("intro\n<!-- bench:speed-cpu -->\nold table\n<!-- /bench:speed-cpu -->\nend\n")
-    assert bench.update_readme(readme, tmp_path)
+    assert bench.update_tables(readme, tmp_path)
     text = readme.read_text()
     assert "old table" not in text and "test machine (CPU flags: avx512_bf16)" in text
     assert "| dcgan | 2.40 | 100.0 | 50.0 | 48 / 120 (**40%**) | **0.50** | 25.0 | 96 / 320 (**30%**) | **0.25** |" in text
     assert "fp32 150, bf16 400 GFLOP/s" in text and "| **0.25** |" in text.split("full classic schedule")[1]
     assert text.startswith("intro\n") and text.endswith("end\n")
-    assert not bench.update_readme(readme, tmp_path), "a second run changes nothing"
+    assert not bench.update_tables(readme, tmp_path), "a second run changes nothing"
 
 
-def test_the_committed_readme_matches_the_committed_results():
-    before = bench.README.read_text()
-    tables = bench.re.findall(r"<!-- bench:([\w.-]+) -->", before)
+def test_the_committed_docs_match_the_committed_results(tmp_path):
+    tables = [name for page in bench.PAGES for name in bench.re.findall(r"<!-- bench:([\w.-]+) -->", page.read_text())]
     assert {"speed-cpu", "calibration-fashion", "calibration-mnist-offline", "quality-fashion-cpu-precision"} <= set(tables)
-    import tempfile
-    from pathlib import Path
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "README.md"
-        copy.write_text(before)
-        assert not bench.update_readme(copy, bench.RESULTS_DIR), \
-            "README tables differ from bench/*.json: run `python -m bench --readme`"
+    for page in bench.PAGES:
+        copy = tmp_path / page.name
+        copy.write_text(page.read_text())
+        assert not bench.update_tables(copy, bench.RESULTS_DIR), \
+            f"the tables of docs/{page.name} differ from bench/*.json: run `python -m bench --tables`"
 
 
 def test_quality_runs_add_up_over_seeds_and_the_table_shows_their_means(tmp_path):

@@ -9,11 +9,14 @@ import torch
 import torch.nn as nn
 
 from checks.coverage import coverage_result
+from checks.registry import MAIN
 from gan_assignment.provided.weights import save_generator
 from checks.core.status import FAIL, PASS
 from gan_assignment.provided import quality
 from gan_assignment.provided.data import dataset_tensors, load_dataset
 from tests.data import mnist_stand_in
+
+COVERAGE = MAIN.task("dcgan_coverage")   # the lab's "weights" task
 
 
 @pytest.fixture(scope="module")
@@ -106,22 +109,22 @@ def test_the_coverage_check_passes_all_ten_digits_and_names_the_missing_ones(dig
     G = _Replay()
     G.digits.copy_(images[:1000].reshape(1000, 784))
     save_generator(G, tmp_path / "all.pt")
-    status, message, report = coverage_result(_module(), tmp_path / "all.pt")
+    status, message, report = coverage_result(_module(), tmp_path / "all.pt", COVERAGE)
     assert status == PASS and message.startswith("10/10 digits covered"), message
 
     sevens = images[labels == 7].reshape(-1, 784)
     G.digits.copy_(sevens[torch.arange(1000) % len(sevens)])
     save_generator(G, tmp_path / "sevens.pt")
-    status, message, report = coverage_result(_module(), tmp_path / "sevens.pt")
+    status, message, report = coverage_result(_module(), tmp_path / "sevens.pt", COVERAGE)
     assert status == FAIL and "1/10 digits covered" in message and "0 (" in message and "7 (" not in message
     assert "collapsed" in message and report["classes_covered"] == 1
 
 
 def test_the_coverage_check_says_what_to_do_without_usable_weights(tmp_path):
-    status, message, _ = coverage_result(_module(), tmp_path / "dcgan_generator.pt")
+    status, message, _ = coverage_result(_module(), tmp_path / "dcgan_generator.pt", COVERAGE)
     assert status == FAIL and "missing: run the DCGAN training cell" in message
     torch.save({"noise_dim": 96, "state_dict": {"other": torch.zeros(3)}}, tmp_path / "wrong.pt")
-    status, message, _ = coverage_result(_module(), tmp_path / "wrong.pt")
+    status, message, _ = coverage_result(_module(), tmp_path / "wrong.pt", COVERAGE)
     assert status == FAIL and "does not fit your build_dc_generator" in message
 
 

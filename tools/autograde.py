@@ -55,7 +55,7 @@ from checks.core.lab import points_for
 from checks.core.status import FAIL, PASS
 from checks.core.table import read_table
 from checks.coverage import ensure_classifier
-from checks.isolated import IMPORT_LIMIT, TIME_LIMIT, failed_report, grade_file
+from checks.isolated import GRADING_TIME_LIMIT, IMPORT_LIMIT, failed_report, grade_file
 from checks.registry import LABS
 from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available, start, stop
 from gan_assignment.provided.data import DataUnavailable
@@ -72,7 +72,7 @@ ENTRIES_CAP = 5000              # files and folders in one submission
 @dataclass
 class Settings:
     """How grading runs: time limits and the sandbox (None: unsafe, no sandbox)."""
-    time_limit: int = TIME_LIMIT               # seconds per function
+    time_limit: int = GRADING_TIME_LIMIT               # seconds per function
     import_limit: int = IMPORT_LIMIT           # seconds to import a student's module
     notebook_limit: int = NOTEBOOK_LIMIT       # seconds per notebook run
     limits: Limits = field(default_factory=Limits)
@@ -642,7 +642,7 @@ def main(argv=None):
     parser.add_argument("--course", default=str(PROJECT / "course"), help="the course folder (default: %(default)s)")
     parser.add_argument("--lab", choices=sorted(LABS), default=None, help="grade one lab (default: every lab)")
     parser.add_argument("-j", "--workers", type=int, default=1, help="submissions graded at once (default: 1)")
-    parser.add_argument("--time-limit", type=int, default=TIME_LIMIT,
+    parser.add_argument("--time-limit", type=int, default=GRADING_TIME_LIMIT,
                         help="seconds allowed to check one function (default: %(default)s)")
     parser.add_argument("--notebook-time-limit", type=int, default=NOTEBOOK_LIMIT,
                         help="seconds allowed to run one notebook for its feedback (default: %(default)s)")

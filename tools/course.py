@@ -38,6 +38,7 @@ from pathlib import Path
 
 import nbformat
 
+from checks.core.table import read_table
 from checks.registry import LABS
 from gan_assignment.provided.modules import PROJECT
 from tools.release import (graded_task, nbgrader_meta, solution_lines, stale_student_files, strip_solutions)
@@ -131,8 +132,7 @@ def nbgrader_notebook(notebook, lab):
             meta = nbgrader_meta(f"test_{task.name}", grade=True, locked=True, points=task.points)
             seen.append(task.name)
         elif cell.cell_type == "code" and "### BEGIN SOLUTION" in source:
-            table = lab.tasks_of("table")[0]
-            meta = nbgrader_meta(f"{table.name}_answer", solution=True)
+            meta = nbgrader_meta(f"{answered_table(cell, lab).name}_answer", solution=True)
         elif cell.cell_type == "markdown" and source.startswith("### BEGIN SOLUTION"):
             task = next(written)
             meta = nbgrader_meta(task.name, grade=True, solution=True, points=task.points)
@@ -147,6 +147,19 @@ def nbgrader_notebook(notebook, lab):
         raise ValueError(f"{lab.solution_notebook.name} must have one graded cell per task of the {lab.name} lab: "
                          f"missing {missing}, more than one {doubled}")
     return notebook
+
+
+def answered_table(cell, lab):
+    """The "table" task whose answer `cell` (a code cell with a solution region) is: the one whose variables it
+    assigns. Raises ValueError otherwise: the only code answers of a notebook are tables."""
+    for task in lab.tasks_of("table"):
+        try:
+            read_table([cell], task.spec.names)
+            return task
+        except ValueError:
+            continue
+    raise ValueError(f"{lab.solution_notebook.name}: a code cell with a solution region assigns no table of the "
+                     f"{lab.name} lab: {cell.source[:80]!r}")
 
 
 def write_source(course, lab):

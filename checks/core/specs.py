@@ -19,10 +19,11 @@ import numpy as np
 import torch
 
 from checks.core.networks import PARAM_LAYERS, load_fixed_weights, param_layers, sampled, signature, trace
-from gan_assignment.provided.config import IMAGE_SIZE
+from gan_assignment.provided.config import BATCH_SIZE, IMAGE_SIZE
 from gan_assignment.provided.utils import call_classic
+from gan_assignment.provided.weights import WEIGHTS_FILE
 
-CLASSIC_BATCH = 128  # what the classic training loop feeds every network (config.BATCH_SIZE)
+CLASSIC_BATCH = BATCH_SIZE   # what the classic training loop feeds every network
 OPTIMIZER_STEPS = 2  # steps an optimizer takes in its check (the second one shows Adam's moments)
 
 
@@ -335,8 +336,8 @@ class Weights:
     - file: the weights file the notebook saves and the student submits.
     - classes: how many classes the samples must cover (checks/coverage.py).
     """
-    builder: str = "build_dc_generator"
-    file: str = "dcgan_generator.pt"
+    builder: str
+    file: str = WEIGHTS_FILE
     classes: int = 10
 
     def required(self, key):

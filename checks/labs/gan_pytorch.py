@@ -105,7 +105,7 @@ LAB = Lab(
         Task("build_dc_generator", 2, check=check_network,
              spec=Network("build_dc_generator", "noise", noise_dim=4, per_sample=False, default_size=True)),
         Task("dcgan_coverage", 2, kind="weights", builds_on=("build_dc_generator",),
-             spec=Weights(builder="build_dc_generator", file="dcgan_generator.pt", classes=10)),
+             spec=Weights(builder="build_dc_generator", classes=10)),
         Task("minmax", 2, kind="table", spec=Table(("x_values", "y_values"), length=6, hint=MINMAX_HINT, title="min-max table")),
         Task("inline_question_2", 2, kind="written"),
         Task("inline_question_3", 2, kind="written"),
