@@ -75,7 +75,7 @@ gradescope: setup  ## build gradescope/<lab>.zip, the Gradescope autograder of o
 
 submission: setup  ## zip a lab's notebook, your module and your trained weights into submission.zip (LAB=name)
 	$(PY) -m gan_assignment.provided.packaging submission notebooks/$(or $(LAB),gan_pytorch).ipynb \
-		gan_assignment/$(or $(LAB),gan_pytorch).py $(wildcard notebooks/dcgan_generator.pt)
+		gan_assignment/$(or $(LAB),gan_pytorch).py $(if $(filter gan_pytorch,$(or $(LAB),gan_pytorch)),notebooks/dcgan_generator.pt)
 
 colab: setup  ## copy what Google Colab needs to colab/gan-course (no .venv, no data/, no instructor files)
 	$(PY) -m gan_assignment.provided.packaging colab

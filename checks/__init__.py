@@ -3,7 +3,7 @@
     make check                 # or: python -m checks
     from checks import check   # in a notebook: check("sample_noise")
 
-Which labs and tasks exist: checks/registry.py. How a check decides: checks/core/.
+Which labs exist: checks/registry.py; each lab's tasks: checks/labs/<lab>.py; how a check decides: checks/core/.
 """
 
 from checks.coverage import check_dcgan_coverage

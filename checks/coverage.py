@@ -19,15 +19,14 @@ from pathlib import Path
 from checks.core.status import FAIL, NOT_IMPLEMENTED, PASS, Result
 from checks.feedback import fail_under_nbgrader, show, validating
 from checks.registry import lab_of
-from gan_assignment.provided.config import NOISE_DIM
 from gan_assignment.provided.data import DataUnavailable
 from gan_assignment.provided.modules import ImplementationImportError, implementation_path, load_module
 from gan_assignment.provided.quality import MIN_SHARE, classifier_path, get_classifier, quality_report
-from gan_assignment.provided.weights import WEIGHTS_FILE, WeightsError, load_weights, missing_weights
+from gan_assignment.provided.weights import WEIGHTS_FILE, WeightsError, load_generator, missing_weights
 
 DATASET = "mnist"      # the assignment's data set: coverage is graded on digits
 OFFLINE_HINT = ("offline? Give it your copy of MNIST's four IDX files: GAN_DATA_FROM=/folder/with/the/files "
-                "(the same as for training; see docs/grading.md)")
+                "(the same setting as for training)")
 
 
 def ensure_classifier():
@@ -52,7 +51,7 @@ def coverage_result(module, path, task):
     `task`: the lab's "weights" task (its spec names the builder and the number of classes)."""
     builder, classes = task.spec.builder, task.spec.classes
     try:
-        G = load_generator_from(module, builder, path)
+        G = load_generator(module, path, builder)
     except NotImplementedError:
         return NOT_IMPLEMENTED, f"{builder} is not implemented yet", None
     except WeightsError as e:
@@ -67,11 +66,6 @@ def coverage_result(module, path, task):
                   f"{', '.join(rare)}. The generator has (partly) collapsed onto a few digits, or is not trained "
                   "enough: train for the full schedule, and check the samples and the class-share chart."), \
         report.as_dict()
-
-
-def load_generator_from(module, builder, path):
-    """`module.<builder>(NOISE_DIM)` with the weights at `path` (raises WeightsError with what to do)."""
-    return load_weights(getattr(module, builder)(NOISE_DIM), path, builder)
 
 
 def not_measurable_here(weights):

@@ -39,7 +39,7 @@ STYLE = """<style>
 </style>"""
 
 
-# A network check says where the student's network first differs as three lines (checks/functions.py,
+# A network check says where the student's network first differs as three lines (checks/core/generic.py,
 # Yours.side_by_side); a notebook shows them as a table: where, what the reference applies, what yours does.
 SIDE_BY_SIDE = re.compile(r"\n\s*((?:between|after|before) [^\n]*):\n\s*the reference applies: ([^\n]*)"
                           r"(?:\n\s*yours applies:\s*([^\n]*))?")

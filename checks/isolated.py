@@ -7,7 +7,7 @@ autograding, see checks/sandbox.py) imports the student's module and runs the
 checks against *blind* references: the inputs and settings, never the answers.
 Every value a check compares is handed back as plain arrays (an Expectation);
 this process holds the full references and decides each verdict
-(checks/verdict.py). So:
+(checks/core/compare.py: decide). So:
 
 - nothing the worker prints or returns can claim a PASS: a PASS needs the
   student's own outputs, gradients and optimizer steps on the hidden inputs to
@@ -55,7 +55,7 @@ SLACK = 10          # seconds the worker's own alarm gets before this process ki
 OUTPUT_CAP = 32 * 2 ** 20      # bytes of report read from one worker
 ARRAYS_CAP = 256 * 2 ** 20     # bytes of arrays (unpacked) accepted from one check: a correct one sends < 20 MB
 SUBMISSION_ARRAYS_CAP = 1024 * 2 ** 20   # the same for a whole submission, restarted workers included
-MESSAGE_CAP = 4000             # characters of one message or note (as read; checks/verdict.py caps what it fills)
+MESSAGE_CAP = 4000             # characters of one message or note (as read; checks/core/compare.py caps what it fills)
 
 
 @dataclass

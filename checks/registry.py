@@ -21,7 +21,10 @@ course (`make release`), the autograder (`make autograde`), Gradescope
 4. `"toy"` in LAB_NAMES below;
 
 then `make stubs refs` writes gan_assignment/toy.py, notebooks/toy.ipynb and
-checks/references/toy.npz. tests/test_toy_lab.py does exactly this.
+checks/references/toy.npz. tests/test_toy_lab.py does exactly this. (The lab's
+own experiments and figures, if it has any, go to gan_assignment/provided/toy.py;
+a model in the MODELS table of gan_assignment/provided/train.py trains it from
+the command line.)
 
 **Where a score is decided**: `points_for` in checks/core/lab.py (all of a task's
 points when its visible and hidden tests pass), from the verdicts that

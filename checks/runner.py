@@ -9,7 +9,7 @@ In a notebook: `from checks import check; check("sample_noise")`. The file is
 read afresh on every run, so edits are checked without restarting anything.
 Set GAN_IMPL to a folder (every lab's module is taken from there: the
 instructor notebooks run on solutions/ so) or to one file of a lab (gan_pytorch by default).
-Which functions exist, their checks and what they build on: checks/registry.py.
+Which labs exist: checks/registry.py; their functions, checks and what they build on: checks/labs/<lab>.py.
 """
 
 import argparse

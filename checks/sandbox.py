@@ -28,7 +28,7 @@ from pathlib import Path
 
 _UIDS = itertools.count(3_000_000 + (os.getpid() % 50_000) * 64)   # user ids no account uses
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
-                "bubblewrap), or grade inside a container (see README, 'How the grades stay honest')")
+                "bubblewrap), or grade inside a container (see docs/grading.md, 'How the grades stay honest')")
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/ld.so.conf",
           "/etc/ld.so.conf.d", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/fonts",
           "/etc/alternatives"]

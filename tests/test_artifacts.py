@@ -20,12 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from checks.registry import MAIN
+from checks.registry import LABS, MAIN
 from tests.browser import free_port
 from tests.conftest import ROOT
 from tests.data import MNIST_TEST_SPLIT, mnist_stand_in, notebook_env
 from tests.test_student_desk import fake_colab
-from tools.course import leaks
+from tools.course import labs_in, leaks
 from tools.run_notebook import run_notebook
 
 PYTHON = sys.executable     # the project's environment: installing from the network is not part of the test
@@ -213,3 +213,18 @@ def test_make_release_builds_from_solutions_and_refuses_stale_student_files(tmp_
     assert done.returncode == 1, done.stdout + done.stderr
     assert "gan_assignment/mode_collapse.py" in done.stderr and "make stubs" in done.stderr, done.stderr
     assert not (tmp_path / "course" / "release").exists(), "nothing is released"
+
+
+@pytest.mark.parametrize("lab", list(LABS.values()), ids=list(LABS))
+def test_each_releases_notebook_needs_only_what_its_release_holds(lab):
+    """A release holds the provided code of its own lab and of the labs it uses, and no other lab's: its notebook
+    may import nothing else (tools/course.py: copy_package), and may train only with the labs it declares it uses."""
+    included = {other.name for other in labs_in(lab)}
+    code = "\n".join(c.source for c in nbformat.read(lab.solution_notebook, as_version=4).cells if c.cell_type == "code")
+    provided = set(re.findall(r"gan_assignment\.provided\.(\w+)", code))
+    for names in re.findall(r"from gan_assignment\.provided import ([\w, ]+)", code):
+        provided |= {n.strip() for n in names.split(",")}
+    missing = sorted(m for m in provided if m in LABS and m not in included)
+    assert not missing, f"{lab.notebook} imports gan_assignment.provided.{missing}, which its release does not hold"
+    used = set(re.findall(r'student_module\("(\w+)"\)', code))
+    assert used <= included, f"{lab.notebook} uses the labs {sorted(used - included)}: declare them in its Lab(uses=...)"

@@ -1,4 +1,5 @@
-"""Adding a lab is what checks/registry.py says it is: four files and one name in LAB_NAMES, no edit to the engine.
+"""Adding a lab is what checks/registry.py says it is: three files of its own and its name in
+LAB_NAMES, no edit to the engine.
 
 The test does it, in a copy of the project: a toy lab with two graded functions (a network and a loss), its
 notebook, its checks file and its registry entry; then `make stubs refs` (tools.release, tools.make_reference)

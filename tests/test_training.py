@@ -221,3 +221,10 @@ def test_auto_precision_on_a_gpu_is_bf16_from_ampere_on(monkeypatch, capability,
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     monkeypatch.setattr(torch.version, "hip", None)
     assert native_bf16("cuda") is expected
+
+
+def test_a_checkpoint_of_an_earlier_trainer_is_refused_with_what_to_do(solution, tmp_path):
+    checkpoint = tmp_path / "old.pt"
+    torch.save({"D": {}, "G": {}, "iteration": 3}, checkpoint)   # the layout before the shared training loop
+    with pytest.raises(ValueError, match="earlier version of the course's trainer"):
+        _train(solution, _images(), num_epochs=1, checkpoint=checkpoint)

@@ -90,7 +90,7 @@ class Submission:
     ungradable: str = ""                      # why it could not be graded at all
     problems: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # function -> (passed, status, message)
-    earned: dict = field(default_factory=dict)   # autograded task -> points (registry.points_for)
+    earned: dict = field(default_factory=dict)   # autograded task -> points (checks.core.lab.points_for)
     table: tuple = None                       # (status, message) of the lab's table task, if it has one
     coverage: tuple = None                    # (status, message) of the lab's weights task, if it has one
     written: dict = field(default_factory=dict)  # written task -> answered (changed from the release)?

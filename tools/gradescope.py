@@ -17,7 +17,7 @@ it was built on:
 
 `run` grades exactly as `make autograde` does, with the same code (tools.autograde.prepare): the
 student's module runs in the bubblewrap sandbox against blind references, the points and the pass
-rule come from the lab's registry entry (checks/core/lab.py: points_for), the answer table is read from
+rule come from the lab's declaration (checks/labs/<lab>.py; points: checks/core/lab.py: points_for), the answer table is read from
 the notebook and the coverage check runs when the weights file is uploaded. So a submission's
 score here equals its score from `make autograde`. Whatever goes wrong, run_autograder leaves a
 results.json: a task that cannot be graded fails alone, and an error of the grader itself is reported
@@ -249,7 +249,7 @@ def run(root, lab, settings=None):
 def internal_error(root, error):
     """Write the results.json of a submission the grader itself failed on (never a missing file); stdout, which
     only instructors see, gets the traceback."""
-    traceback.print_exception(error)
+    traceback.print_exception(type(error), error, error.__traceback__)
     results = {"score": 0.0, "output": (
         f"The autograder failed on this submission with an error of its own ({type(error).__name__}), not a "
         "verdict on your work: nothing could be graded. Your instructor sees the details; submit again later or "

@@ -15,7 +15,7 @@ So nothing the worker prints or returns can claim a PASS:
 A FAIL the worker reports stands: a student's code can only fail itself.
 
 Labs hand in what only they know, through the reference they are judged with
-(`ReferenceAnswers.judges` and `.hints`, from the lab's registry entry): judges
+(`ReferenceAnswers.judges` and `.hints`, from the lab's declaration: checks/labs/<lab>.py): judges
 decide measurements that have no stored answer (a noise sample's statistics), and
 hints say why a value may be off (a loss twice too large). This module imports no lab.
 """

@@ -1,4 +1,4 @@
-"""The checks that many labs share: networks, losses and optimisers (a lab's registry entry says whose is whose).
+"""The checks that many labs share: networks, losses and optimisers (each lab's declaration, checks/labs/<lab>.py, says whose is whose).
 
 Each `check_<what>(impl, ref, task)` calls the student's function `task.name`
 from the module `impl` the way its spec (`task.spec`, checks/core/specs.py) says,

@@ -86,7 +86,8 @@ class Lab:
 
     @property
     def hidden_reference_file(self):
-        """Where `make refs --hidden` writes the hidden tests' answers here (instructors only, never released)."""
+        """Where `python -m tools.make_reference --hidden` writes the hidden tests' answers (instructors only, never
+        released; `make release` writes them into course/grader/ instead)."""
         return PROJECT / "checks" / "references" / f"{self.name}.hidden.npz"
 
     def answers(self, path=None):

@@ -50,7 +50,7 @@ def _ordinal(n):
 def applied_between(ran, before, after, arrived=None):
     """What the student's network applied after the module `before` ran and before `after` did.
 
-    `ran`: (module, output) in running order (checks.reference.trace). `after` None: up to
+    `ran`: (module, output) in running order (checks.core.networks.trace). `after` None: up to
     the network's output, `arrived` (the values that reached `after`, or the output).
     Returns the modules that ran in between, as the references write them, or, when no
     module ran, the elementwise function that turns `before`'s output into `arrived`

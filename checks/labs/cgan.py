@@ -1,6 +1,6 @@
-"""The checks of the conditional GAN lab (checks/registry.py: CGAN), with the recipes of their reference answers.
+"""The checks of the conditional GAN lab (its LAB, at the end), with the recipes of their reference answers.
 
-Networks are built by the student's function, given fixed weights (checks/reference.py) and fed fixed
+Networks are built by the student's function, given fixed weights (checks/core/networks.py) and fed fixed
 inputs and labels; their outputs are compared with the solution's. Before that, the check asks what any
 conditional network answers the same way: another label must change the output (else the labels are
 ignored), and the first layer must take exactly the one-hot's size more than the unconditioned one. The
@@ -90,7 +90,7 @@ def check_conditional_network(impl, ref, task):
         net, checksum = spec.build(impl, dtype, ref.weights_seed, layers)
         if not math.isclose(checksum, float(ref[f"{key}_weights_checksum"]), rel_tol=1e-9):
             raise RuntimeError(f"the fixed weights of {spec.function} differ from the reference's: the reference file "
-                               "was made with another version of checks/reference.py (run `make refs`)")
+                               "was made with another version of checks/core/networks.py (run `make refs`)")
         x = ref.tensor(f"{key}_input").to(dtype)
         with torch.no_grad():
             return net, x, net(x, labels), net(x, (labels + 1) % NUM_CLASSES)

@@ -1,4 +1,4 @@
-"""The checks of the theory lab (checks/registry.py: GAN_THEORY), with the recipes of their reference answers.
+"""The checks of the theory lab (its LAB, at the end), with the recipes of their reference answers.
 
 Each spec below says how its function is called and which answers the
 solution gives (`answers`, run by tools/make_reference.py); each check calls

@@ -1,4 +1,4 @@
-"""The checks of the WGAN-GP lab (checks/registry.py: WGAN_GP), with the recipes of their reference answers.
+"""The checks of the WGAN-GP lab (its LAB, at the end), with the recipes of their reference answers.
 
 The penalty and the critic's loss are pinned on a small critic with fixed
 weights and fixed real images, fakes and fractions: their value and the

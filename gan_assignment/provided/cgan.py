@@ -56,7 +56,7 @@ def train_cgan(lab, D, G, images, labels, iterations, batch_size=BATCH_SIZE, dev
         return {"d_loss": d_loss, "g_loss": g_loss}
 
     result = TrainingLoop({"D": D, "G": G, "D_solver": d_opt, "G_solver": g_opt}, iterations,
-                          progress=progress).run(step)
+                          progress=progress, desc="conditional GAN").run(step)
     return {**result.losses, "iterations": result.iterations, "seconds": result.seconds, "stopped": result.stopped}
 
 

@@ -40,7 +40,8 @@ def setup_colab(folder, notebook_dir="notebooks", install=pip_install):
     if not (folder / "gan_assignment").is_dir() or not (folder / "checks").is_dir():
         raise FileNotFoundError(
             f"{folder} does not hold the course (gan_assignment/ and checks/). Upload the course folder to your "
-            "Google Drive, then set COURSE in this cell to where it is (the README's 'Google Colab' section).")
+            "Google Drive (`make colab` copies it to colab/gan-course), then set COURSE in this cell to where it "
+            "is (your README's 'Google Colab' section).")
     missing = missing_packages()
     if missing:
         print(f"Installing what Colab lacks: {', '.join(missing)}", flush=True)

@@ -183,7 +183,7 @@ def train_1d(lab, setting, mixture=Mixture(), iterations=2000, every=100, batch_
 
     with one_thread():   # measured every `every` iterations, and at the end
         result = TrainingLoop({"D": D, "G": G, "D_solver": d_opt, "G_solver": g_opt}, iterations, show_every=every,
-                              progress=False).run(step, on_show=measure)
+                              progress=False, desc=setting.name).run(step, on_show=measure)
         if not run.iterations or run.iterations[-1] != result.iterations:
             measure(result.iterations)
     run.d_loss, run.g_loss = result.losses.get("d_loss", []), result.losses.get("g_loss", [])
@@ -347,7 +347,7 @@ def train_encoder(lab, E, G, noise_dim, steps=2000, batch_size=128, lr=1e-3, see
     def step(_):
         return {"loss": lab.encoder_step(E, G, optimizer, sample_noise, batch_size)}
 
-    return TrainingLoop({"E": E, "E_solver": optimizer}, steps, progress=progress).run(step).losses["loss"]
+    return TrainingLoop({"E": E, "E_solver": optimizer}, steps, progress=progress, desc="encoder").run(step).losses["loss"]
 
 
 def recovery_error(E, G, noise_dim, n=2000, seed=1):
@@ -357,23 +357,6 @@ def recovery_error(E, G, noise_dim, n=2000, seed=1):
     z = draw_noise(n, noise_dim, generator=gen).to(device)
     with torch.no_grad():
         return ((E(G(z)) - z) ** 2).mean(0).cpu().numpy()
-
-
-def latent_sensitivity(G, noise_dim, n=256, seed=2):
-    """How much G's images change when one latent coordinate moves from -1 to +1 (the others random):
-    the root-mean-square pixel change, per coordinate (numpy (noise_dim,)). A coordinate G ignores
-    cannot be recovered by any encoder."""
-    gen = torch.Generator().manual_seed(seed)
-    device = next(G.parameters()).device
-    z = draw_noise(n, noise_dim, generator=gen)
-    change = []
-    with torch.no_grad():
-        for i in range(noise_dim):
-            low, high = z.clone(), z.clone()
-            low[:, i], high[:, i] = -1.0, 1.0
-            diff = G(high.to(device)) - G(low.to(device))
-            change.append(float(diff.pow(2).mean().sqrt()))
-    return np.array(change)
 
 
 def show_pairs(top, bottom, labels=("x", "G(E(x))"), title=None, save_to=None):

@@ -25,6 +25,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +54,16 @@ class TrainingLoop:
       the checkpoint;
     - show_every: iterations between two calls of on_show (and checkpoints); None: never;
     - checkpoint: a file path; if it exists, training resumes from it;
-    - seconds: stop after this much wall time (None: no limit); progress: show a progress bar.
+    - seconds: stop after this much wall time (None: no limit); progress: show a progress bar, labelled `desc`.
     """
 
-    def __init__(self, parts, total, rng=None, show_every=None, checkpoint=None, seconds=None, progress=True):
+    def __init__(self, parts, total, rng=None, show_every=None, checkpoint=None, seconds=None, progress=True,
+                 desc="training"):
+        if total is None and seconds is None:
+            raise ValueError("a training loop needs an end: a number of iterations, or seconds of wall time")
         self.parts, self.total, self.rng, self.show_every = parts, total, rng, show_every
         self.checkpoint = Path(checkpoint) if checkpoint else None
-        self.seconds, self.progress = seconds, progress
+        self.seconds, self.progress, self.desc = seconds, progress, desc
         self.losses, self.start = {}, 0
 
     def resume(self, device=None):
@@ -68,6 +72,9 @@ class TrainingLoop:
         if self.checkpoint is None or not self.checkpoint.exists():
             return {}
         saved = torch.load(self.checkpoint, map_location=device, weights_only=False)
+        if not isinstance(saved, dict) or "parts" not in saved:
+            raise ValueError(f"{self.checkpoint} was written by an earlier version of the course's trainer and cannot "
+                             "be resumed: delete it (or train into another folder) to start afresh")
         for name, part in self.parts.items():
             part.load_state_dict(saved["parts"][name])
         if self.rng is not None:
@@ -93,7 +100,7 @@ class TrainingLoop:
         """Call step(iteration) from where the loop stands up to `total`; returns a LoopResult."""
         it, stopped, good = self.start, None, self._good()
         finite = torch.ones((), dtype=torch.bool)
-        bar, began = progress_bar(self.total, self.start, self.progress), time.perf_counter()
+        bar, began = progress_bar(self.total, self.start, self.progress, self.desc), time.perf_counter()
         try:
             while self.total is None or it < self.total:
                 if self.show_every and it % self.show_every == 0 and on_show is not None:
@@ -135,6 +142,11 @@ class TrainingLoop:
             state, it = good
             for name, part in self.parts.items():
                 part.load_state_dict(state[name])
+            warnings.warn(
+                f"{self.desc} stopped: a loss became NaN or infinite at iteration {first_bad}. The networks and "
+                f"optimisers are back at iteration {it}, the last state with finite losses. Common causes: a loss "
+                "that takes log(0) (use the stable BCE), a learning rate that is too high, or a missing Tanh.",
+                stacklevel=3)
         for values in self.losses.values():   # only complete iterations count (an interrupted step may be half done)
             del values[it:]
         self.save(it, extra)

@@ -106,7 +106,8 @@ def train(lab, setup, images, steps, batch_size=32, seed=0, progress=True):
         d, g = gan_step(D, G, D_opt, G_opt, d_loss, g_loss, images[rows], lambda n: setup.noise(n, gen))
         return {"d_loss": d, "g_loss": g}
 
-    result = TrainingLoop({"D": D, "G": G, "D_solver": D_opt, "G_solver": G_opt}, steps, progress=progress).run(step)
+    result = TrainingLoop({"D": D, "G": G, "D_solver": D_opt, "G_solver": G_opt}, steps, progress=progress,
+                          desc=setup.name).run(step)
     return Run(setup, G, result.losses.get("d_loss", []), result.losses.get("g_loss", []), result.seconds)
 
 

@@ -49,7 +49,8 @@ def colab(folder=".", out=None):
         shutil.copy2(folder / relative, out / relative)
     size = sum((out / f).stat().st_size for f in files) / 2 ** 20
     print(f"Wrote {out}: {len(files)} files, {size:.1f} MB. Drag the folder {out.name} onto My Drive at "
-          "drive.google.com, then open a notebook in it with Google Colaboratory (README: 'Google Colab').")
+          "drive.google.com, then open a notebook in it with Google Colaboratory (your README's 'Google Colab', or "
+          "docs/students.md in the course kit).")
     return out
 
 

@@ -57,7 +57,7 @@ class Model:
     loss_kind: str           # which equilibrium the loss plot marks (gan_assignment.provided.report.EQUILIBRIUM)
     image_size: int = 28     # 28: MNIST-style data; 64: colour images
     init: str = None         # a weight initialisation in the lab's module, applied to both networks
-    setup: int = None        # mode-collapse lab: which of gan_assignment.provided.mode_mode_collapse.STEPS (its own loop)
+    setup: int = None        # mode-collapse lab: which of gan_assignment.provided.mode_collapse.STEPS (its own loop)
 
 
 CLASSIC_NETS, DC_NETS = ("discriminator", "generator"), ("build_dc_classifier", "build_dc_generator")
@@ -258,7 +258,7 @@ def train_collapse(model, lab, images, out, args):
         run = mode_collapse.train(lab, setup, mode_collapse.flat_images(images), steps, batch_size=model.batch_size,
                              seed=args.seed)
     except NotImplementedError as e:
-        raise TrainingError(f"{e}: write it in gan_assignment/mode_mode_collapse.py, or use --solutions") from None
+        raise TrainingError(f"{e}: write it in gan_assignment/mode_collapse.py, or use --solutions") from None
     samples = mode_collapse.samples(run, 64)
     save_grid(samples.reshape(-1, 1, 28, 28) * 2 - 1, out / "final.png", nrow=8)
     equilibrium = mode_collapse.EQUILIBRIUM[setup.loss]

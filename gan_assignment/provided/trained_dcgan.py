@@ -13,12 +13,13 @@ are in gan_assignment/<lab>.py.
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from gan_assignment.provided.config import BATCH_SIZE, NOISE_DIM
 from gan_assignment.provided.images import deprocess_img, save_figure
 from gan_assignment.provided.layers import initialize_weights
-from gan_assignment.provided.training import run_a_gan
+from gan_assignment.provided.training import draw_noise, run_a_gan
 from gan_assignment.provided.utils import call_classic
 from gan_assignment.provided.weights import (WeightsError, discriminator_path, load_discriminator, load_generator,
                                              save_half)
@@ -92,3 +93,20 @@ def show_rows(rows, title=None, save_to=None):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     save_figure(fig, save_to)
+
+
+def latent_sensitivity(G, noise_dim, n=256, seed=2):
+    """How much G's images change when one latent coordinate moves from -1 to +1 (the others random):
+    the root-mean-square pixel change, per coordinate (numpy (noise_dim,)). A coordinate G ignores
+    cannot be recovered by any encoder."""
+    gen = torch.Generator().manual_seed(seed)
+    device = next(G.parameters()).device
+    z = draw_noise(n, noise_dim, generator=gen)
+    change = []
+    with torch.no_grad():
+        for i in range(noise_dim):
+            low, high = z.clone(), z.clone()
+            low[:, i], high[:, i] = -1.0, 1.0
+            diff = G(high.to(device)) - G(low.to(device))
+            change.append(float(diff.pow(2).mean().sqrt()))
+    return np.array(change)

@@ -21,7 +21,6 @@ It is fast because of how it does the work, not because it does less:
 import contextlib
 import copy
 import functools
-import warnings
 from dataclasses import dataclass
 
 import torch
@@ -148,8 +147,8 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
     loop = TrainingLoop({"D": D, "G": G, "D_solver": D_solver, "G_solver": G_solver}, total, rng, show_every,
                         opts.checkpoint, seconds=opts.seconds, progress=opts.progress)
     saved = loop.resume(device)
-    data.restore(saved)
     snapshots.restore(saved)
+    data.begin(saved)   # the order of the batches: resumed, or drawn now (after the snapshots' noise, as ever)
 
     def step(it):
         d_loss, g_loss = gan_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss, data.batch(it), draw,
@@ -170,14 +169,10 @@ def run_a_gan(D, G, D_solver, G_solver, discriminator_loss, generator_loss, load
 
 
 def explain_stop(result, snapshots, checkpoint):
-    """Say why training stopped early, if it did; after a divergence, keep only the snapshots before it."""
+    """After a divergence (which the loop warned of), keep only the snapshots before it; after Ctrl-C, say how
+    to go on."""
     if result.stopped == "diverged":
         snapshots.keep_until(result.iterations)
-        warnings.warn(
-            f"training stopped: a loss became NaN or infinite at iteration {result.first_bad}. D, G and their "
-            f"optimisers are back at iteration {result.iterations}, the last state with finite losses. Common causes: "
-            "a loss that takes log(0) (use the stable BCE), a learning rate that is too high, or a missing Tanh.",
-            stacklevel=3)
     elif result.stopped == "interrupted":
         print(f"Interrupted at iteration {result.iterations}."
               + (f" Run again with the same checkpoint to resume: {checkpoint}" if checkpoint else ""))
@@ -194,7 +189,7 @@ class Batches:
         self.per_epoch = len(self.images) // batch_size
         if self.per_epoch == 0:
             raise ValueError(f"{len(self.images)} training images make no full batch of {batch_size}")
-        self.order = self._draw_order() if self.shuffle else None
+        self.order = None
         self.image_shape = tuple(self.images.shape[1:])
 
     def _draw_order(self):
@@ -218,10 +213,13 @@ class Batches:
     def state(self):
         return {"order": self.order}
 
-    def restore(self, saved):
+    def begin(self, saved):
+        """Start from a resumed checkpoint's order (`saved`), or from a new one when the images are shuffled."""
         order = saved.get("order")
         if order is not None and len(order) == len(self.images):
             self.order = order.to(self.images.device)
+        elif self.shuffle:
+            self.order = self._draw_order()
 
 
 class Snapshots:

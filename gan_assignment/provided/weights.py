@@ -113,9 +113,10 @@ def fitted(network, state):
     return state   # load_state_dict says what does not fit
 
 
-def load_generator(module, path):
-    """`module.build_dc_generator(NOISE_DIM)` with the weights saved at `path` (raises WeightsError with what to do)."""
-    return load_weights(module.build_dc_generator(NOISE_DIM), path, "build_dc_generator")
+def load_generator(module, path, builder="build_dc_generator"):
+    """`module.<builder>(NOISE_DIM)` (the classic DCGAN's generator by default) with the weights saved at `path`
+    (raises WeightsError with what to do)."""
+    return load_weights(getattr(module, builder)(NOISE_DIM), path, builder)
 
 
 def load_discriminator(module, generator_path, batch_size):

@@ -74,7 +74,7 @@ def train_wgan_gp(lab, critic, G, images, seconds, settings=PAPER, device=None, 
         return {"wasserstein": estimate, "penalty": loss.detach() + estimate, "g_loss": g_loss}   # loss: -W + GP
 
     loop = TrainingLoop({"critic": critic, "G": G, "critic_solver": c_opt, "G_solver": g_opt}, max_iterations,
-                        seconds=seconds, progress=progress)
+                        seconds=seconds, progress=progress, desc="WGAN-GP")
     result = loop.run(step)
     return {**result.losses, "iterations": result.iterations, "seconds": result.seconds, "stopped": result.stopped}
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.optim as optim
 
-from gan_assignment.provided.config import NOISE_DIM
+from gan_assignment.config import NOISE_DIM
 
 batch_size = 128
 dtype = torch.FloatTensor

@@ -5,14 +5,14 @@ at nn.Conv2d; course bce_loss (bce = nn.BCEWithLogitsLoss();
 bce(input.squeeze(), target)); (N,) targets
 true_labels = torch.ones(logits_real.size(0)).type(dtype); nn.Flatten() and
 nn.Unflatten(1, (128, 7, 7)); LS losses with F.mse_loss and the 0.5 factors;
-hyper-parameters imported from gan_assignment.provided.config.
+hyper-parameters imported from gan_assignment.config.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim as optim
 
-from gan_assignment.provided.config import ADAM_BETAS, IMAGE_DIM, LEARNING_RATE, NOISE_DIM
+from gan_assignment.config import ADAM_BETAS, IMAGE_DIM, LEARNING_RATE, NOISE_DIM
 
 dtype = torch.FloatTensor
 

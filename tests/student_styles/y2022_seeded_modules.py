@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from gan_assignment.provided.config import NOISE_DIM
+from gan_assignment.config import NOISE_DIM
 
 dtype = torch.FloatTensor
 
