@@ -7,7 +7,10 @@ Python and its packages, and of the folders given as `read_only`; it may write
 only to `writable` (a private folder the grader made for this student) and to
 an empty /tmp of its own. It has no network, its own process tree (nothing it
 starts outlives it: --die-with-parent and a PID namespace), and the limits of
-`Limits` on memory, processes, CPU time and file size. Run as root, the
+`Limits` on memory, processes, CPU time, the size of one file and of all it
+writes: its /tmp is a size-limited tmpfs (in memory, gone when it ends), and a
+watchdog kills it when its writable folder grows past a total or a count of
+files (each file under the per-file cap could otherwise add up to gigabytes). Run as root, the
 command drops to an unused user id of its own inside the sandbox, so the
 process limit holds (root ignores it) and one sandbox's fork bomb cannot
 use up another's processes.
@@ -23,6 +26,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +47,9 @@ class Limits:
     cpu_seconds: int = 1800         # CPU time per process: a backstop behind the grader's wall-clock limits
     file_mb: int = 512              # the largest file it may write
     open_files: int = 1024
+    tmp_mb: int = 512               # its /tmp, a tmpfs held in memory
+    disk_mb: int = 1024             # all it may write to its writable folder together
+    disk_files: int = 20_000        # files and folders there (a grader's own run writes a few dozen)
 
     def apply(self):
         """Set the limits on this process (called in the child before it starts the sandbox)."""
@@ -107,7 +115,8 @@ class Sandbox:
                "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
         if not root:
             cmd.append("--unshare-user")
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]  # first: binds may lie in /tmp
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(self.limits.tmp_mb * 2 ** 20),
+                "--tmpfs", "/tmp"]  # first: binds may lie in /tmp
         for path in SYSTEM:
             if os.path.islink(path):
                 cmd += ["--symlink", os.readlink(path), path]
@@ -140,8 +149,9 @@ class Sandbox:
 @dataclass
 class UserOnly(Sandbox):
     """The fallback where bubblewrap cannot make a sandbox (some containers forbid namespaces), run as root:
-    the command runs as a user of its own, with a clean environment and the same resource limits, but sees
-    the whole file system and the network. Keep secrets from it with file permissions (root only), as
+    the command runs as a user of its own, with a clean environment, the same resource limits and the same
+    disk watchdog (its temporary files go to its writable folder), but sees the whole file system and the
+    network. Keep secrets from it with file permissions (root only), as
     tools/gradescope.py does with the hidden reference answers. Not for a shared machine."""
 
     def command(self, argv):
@@ -149,19 +159,85 @@ class UserOnly(Sandbox):
             raise PermissionError("UserOnly needs root, to give the command a user of its own")
         if self.uid is None:
             self.prepare()
-        return (["env", "-i", *(f"{k}={v}" for k, v in self.environment().items()),
+        env = self.environment()
+        if self.writable is not None:   # the machine's /tmp is shared: temporary files go to its own folder
+            private = Path(self.writable) / ".tmp"
+            private.mkdir(exist_ok=True)
+            os.lchown(private, self.uid, self.uid)
+            env.update(TMPDIR=str(private), HOME=str(private))
+        return (["env", "-i", *(f"{k}={v}" for k, v in env.items()),
                  "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs"]
                 + [str(a) for a in argv])
 
 
 def start(sandbox, argv, env=None, **popen):
-    """Start `argv` in its own process group: in `sandbox` (prepared, under its limits), or, with None,
-    as a plain child process with `env`. `popen`: more subprocess.Popen arguments (cwd, stdout, ...)."""
+    """Start `argv` in its own process group: in `sandbox` (prepared, under its limits, its writable folder
+    watched), or, with None, as a plain child process with `env`. `popen`: more subprocess.Popen arguments
+    (cwd, stdout, ...). The process's `disk_exceeded` says, once it is killed for it, what it wrote too much of."""
     if sandbox is None:
-        return subprocess.Popen(argv, env=env, start_new_session=True, **popen)
+        proc = subprocess.Popen(argv, env=env, start_new_session=True, **popen)
+        proc.disk_exceeded = None
+        return proc
     sandbox.prepare()
-    return subprocess.Popen(sandbox.command(argv), start_new_session=True, preexec_fn=sandbox.limits.apply,
+    proc = subprocess.Popen(sandbox.command(argv), start_new_session=True, preexec_fn=sandbox.limits.apply,
                             **popen)
+    proc.disk_exceeded = None
+    if sandbox.writable is not None:
+        threading.Thread(target=_watch_disk, args=(proc, Path(sandbox.writable), sandbox.limits), daemon=True).start()
+    return proc
+
+
+WATCH_SECONDS = 0.2   # how often the writable folder is measured: what it can write in between is the overshoot
+
+
+def _watch_disk(proc, folder, limits):
+    """Kill `proc`'s process group as soon as `folder` holds more than limits.disk_mb or limits.disk_files."""
+    while proc.poll() is None:
+        used, count = disk_usage(folder, limits.disk_files + 1)
+        if used > limits.disk_mb * 2 ** 20 or count > limits.disk_files:
+            proc.disk_exceeded = (f"more than {limits.disk_mb} MB" if used > limits.disk_mb * 2 ** 20 else
+                                  f"more than {limits.disk_files} files")
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            return
+        time.sleep(WATCH_SECONDS)
+
+
+def disk_usage(folder, max_entries):
+    """(bytes on disk, entries) under `folder`, counting at most `max_entries` entries (a flood stops the count)."""
+    used, count, pending = 0, 0, [str(folder)]
+    while pending and count < max_entries:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    count += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    used += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return used, count
+
+
+def remove(folder):
+    """Delete a folder a sandbox wrote to, whatever permissions it left on it (nothing may stay on disk)."""
+    def writable_again(function, path, _):
+        os.chmod(os.path.dirname(path), 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+        function(path)
+    if os.path.lexists(folder):
+        handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": writable_again}
+        try:
+            shutil.rmtree(folder, **handler)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def stop(proc):

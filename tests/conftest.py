@@ -1,6 +1,7 @@
 """Shared helpers: write variants of the solution file and check them."""
 
 import ast
+import resource
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,14 @@ from checks.runner import run_checks
 SOLUTION_FILE = MAIN.solution_file    # the classic lab: most tests are about it
 STUDENT_FILE = MAIN.student_file
 STUDENT_NOTEBOOK = MAIN.student_notebook
+
+
+def cpu_seconds():
+    """CPU time (user + sys) used so far by this process and its finished children. Tests bound work with its
+    differences, never with wall-clock time, which a loaded machine stretches (speed is promised in
+    `make bench`)."""
+    return sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
 
 
 def shown(result):

@@ -136,6 +136,84 @@ if _name == "sample_noise":                       # the first worker only: a few
     _os._exit(0)
 '''
 
+# --- round two (issue 30): values the worker hands back, the grader's memory, the sandbox's disk ---------
+# Each attacks one correct function (ls_generator_loss, which nothing builds on) of an otherwise correct
+# solution, so a grader that falls for it shows one point too many, and one that breaks shows collateral.
+
+_SAVEZ_PATCH = """
+import zipfile as _zip, numpy as _np
+import numpy.lib._npyio_impl as _io
+_real_savez = _io._savez
+def _savez(file, *args, **kwargs):                # the worker bound np.savez; np.savez still calls this
+    _real_savez(file, *args, **kwargs)
+    if "ls_generator_loss" in str(file):
+        with _zip.ZipFile(file, "a") as _z:
+            _add(_z)
+_io._savez = _savez
+"""
+
+_MEMBER_WITHOUT_NPY = _SAVEZ_PATCH + """
+def _add(z):                                      # no ".npy", no dots: escaped the size cap, then crashed
+    z.writestr("pad", b"\\0" * (60 * 2 ** 20))
+"""
+
+_UINT8_WITHIN_CAP = _SAVEZ_PATCH + """
+import io as _bytes
+def _add(z):                                      # 60 MB on disk, 480 MB once compared in float64
+    buffer = _bytes.BytesIO()
+    _np.lib.format.write_array(buffer, _np.zeros(60 * 2 ** 20, _np.uint8))
+    z.writestr("0.pad.npy", buffer.getvalue())
+"""
+
+_INFINITE_BLOCK = """
+import checks.core.answers as _r
+_record = _r.BlindReference._record
+def _infinite(self, e):
+    if e.key.startswith("ls_generator_loss"):
+        e.block = float("inf")                    # json writes Infinity where a whole number belongs
+    _record(self, e)
+_r.BlindReference._record = _infinite
+"""
+
+_IMPOSSIBLE_DRAWS = """
+import torch as _torch
+import checks.core.answers as _r
+def sample_noise(batch_size, dim, seed=None):
+    return _torch.zeros(batch_size, dim)
+_record = _r.BlindReference._record
+def _forged(self, e):                             # uniform noise, and seeded draws of one number each
+    if e.key == "sample_noise_draws":
+        e.arrays = dict(e.arrays, noise=(_torch.rand(256, 1000) * 2 - 1).numpy(),
+                        **{k: _torch.tensor([float(i)]).numpy() for i, k in enumerate(
+                            ["seed1", "seed1_again", "seed0", "seed0_again", "seed2", "unseeded", "unseeded_again"])})
+        e.arrays["seed1_again"], e.arrays["seed0_again"] = e.arrays["seed1"], e.arrays["seed0"]
+    _record(self, e)
+_r.BlindReference._record = _forged
+"""
+
+_FILLS_TMP = """
+def _fill(folder, files, size):
+    import os
+    written = 0
+    for i in range(files):
+        try:
+            with open(os.path.join(folder, f"fill{i}-{os.getpid()}"), "wb") as f:
+                f.write(b"x" * size)
+            written += size
+        except OSError:
+            break
+    return written
+"""
+
+_CLOSES_REPORT = """
+import os as _os, sys as _sys, time as _time
+if len(_sys.argv) > 5 and _sys.argv[5].isdigit():   # the worker's report pipe: closed, then silence
+    _os.close(int(_sys.argv[5]))
+    _time.sleep(120)
+"""
+
+_LS_G_FILLS = "    _fill(FOLDER, FILES, SIZE)\n" + "    return 0.5 * ((scores_fake - 1) ** 2)"
+
 # --- reaching outside the submission --------------------------------------------------------------
 
 _VANDAL = f'''
@@ -197,14 +275,15 @@ _LS_D = "    return 0.5 * ((scores_real - 1) ** 2)"    # the first line of the s
 _LS_G = "    return 0.5 * ((scores_fake - 1) ** 2)"
 
 
-def _break(function, old, new):
-    return lambda stub: edit_function(SOLUTION, function, old, new)
+def _break(function, old, new, prelude=""):
+    return lambda stub: edit_function(SOLUTION, function, old, new) + prelude
 
 
 # case -> how to build it and what it deserves:
 #   module(stub) -> text (None: no module), cell: code of a cell of the student's own, folder(path, course):
 #   anything done to the submitted folder, student: the folder's name if not the case's,
-#   points: the autograded points it deserves, problems: words the summary must say,
+#   table: the source of its min-max answer cell, points: the autograded points it deserves, problems: words
+#   the summary must say,
 #   ungradable: words of the reason it cannot be graded.
 CASES = {
     # a verdict forged from inside the student's process, with untouched stubs
@@ -226,6 +305,38 @@ CASES = {
                                          problems=["could not be read"]),
     "values_archive_bomb": dict(module=lambda stub: stub + _ARCHIVE_BOMB, points=TABLE,
                                 problems=["size of the values returned"]),
+    # round two: values, memory and disk (the fixture also bounds the grader's memory and the host's disk)
+    "npz_member_without_npy": dict(module=lambda stub: SOLUTION + _MEMBER_WITHOUT_NPY,
+                                   points=SOLVED - POINTS["ls_generator_loss"], problems=["no check writes"]),
+    "npz_uint8_within_file_cap": dict(module=lambda stub: SOLUTION + _UINT8_WITHIN_CAP,
+                                      points=SOLVED - POINTS["ls_generator_loss"], problems=["would take 480 MB"]),
+    "report_infinity_for_a_number": dict(module=lambda stub: SOLUTION + _INFINITE_BLOCK,
+                                         points=SOLVED - POINTS["ls_generator_loss"], problems=["not a small whole"]),
+    "noise_zeros_with_impossible_draws": dict(module=lambda stub: SOLUTION + _IMPOSSIBLE_DRAWS,
+                                              points=SOLVED - POINTS["sample_noise"], problems=["expected (4, 6)"]),
+    "weights_that_inflate": dict(module=lambda stub: SOLUTION, folder="weights_bomb", points=SOLVED,
+                                 problems=[]),
+    "table_number_too_large": dict(module=lambda stub: SOLUTION, table="x_values = [0x" + "f" * 1100
+                                   + ", 1, 1, 1, 1, 1]\ny_values = [1, 1, 1, 1, 1, 1]\n",
+                                   points=SOLVED - TABLE, problems=[]),
+    "fills_its_tmp": dict(module=_break("ls_generator_loss", _LS_G, _LS_G_FILLS.replace("FOLDER", "'/tmp'")
+                                        .replace("FILES", "40").replace("SIZE", "50 * 2 ** 20"), prelude=_FILLS_TMP),
+                          points=SOLVED, problems=[]),
+    "fills_its_folder": dict(module=_break("ls_generator_loss", _LS_G, _LS_G_FILLS.replace("FOLDER", "'.'")
+                                           .replace("FILES", "100").replace("SIZE", "50 * 2 ** 20"), prelude=_FILLS_TMP),
+                             points=SOLVED - POINTS["ls_generator_loss"], problems=["disk limit"]),
+    "many_small_files": dict(module=_break("ls_generator_loss", _LS_G, _LS_G_FILLS.replace("FOLDER", "'.'")
+                                           .replace("FILES", "50_000").replace("SIZE", "1"), prelude=_FILLS_TMP),
+                             points=SOLVED - POINTS["ls_generator_loss"], problems=["20000 files"]),
+    # found by a red-team helper: a report pipe closed early, a death by a real-time signal, autograd left off
+    "closes_its_report_and_waits": dict(module=lambda stub: stub + _CLOSES_REPORT, points=TABLE,
+                                        problems=["while importing your file"]),
+    "dies_by_a_realtime_signal": dict(module=_break("ls_generator_loss", _LS_G,
+                                                    "    import os\n    os.kill(os.getpid(), 40)\n" + _LS_G),
+                                      points=SOLVED - POINTS["ls_generator_loss"], problems=["crashed"]),
+    "autograd_switched_off_in_one_function": dict(
+        module=_break("sample_noise", "    return ", "    torch.set_grad_enabled(False)\n    return "),
+        points=SOLVED, problems=[]),
     # global state is graded on its effects, never called tampering
     "default_dtype_float64": dict(module=lambda stub: SOLUTION + "\ntorch.set_default_dtype(torch.float64)\n",
                                   points=SOLVED, problems=[]),
@@ -287,6 +398,8 @@ def make_submission(course, case):
     else:
         module.write_text(spec["module"](module.read_text()))
     notebook = answer_questions(nbformat.read(folder / NOTEBOOK, as_version=4))
+    if "table" in spec:
+        graded_cell(notebook, "minmax_answer").source = spec["table"]
     if "cell" in spec:   # a cell of the student's own, just before the first test cell
         index = notebook.cells.index(graded_cell(notebook, "test_sample_noise"))
         notebook.cells.insert(index, nbformat.v4.new_code_cell(spec["cell"]))
@@ -298,7 +411,22 @@ def make_submission(course, case):
         (folder / "grading_results.json").symlink_to(peer)
     elif spec.get("folder") == "fifo":
         os.mkfifo(folder / "notes.fifo")
+    elif spec.get("folder") == "weights_bomb":
+        _inflating_weights(folder / "dcgan_generator.pt")
     return student
+
+
+def _inflating_weights(path):
+    """A 13 MB generator file whose first tensor, a view of one float16 number (stride 0), claims 1 GiB."""
+    import torch
+
+    from gan_assignment.provided.modules import load_module
+    from tests.conftest import SOLUTION_FILE
+
+    state = {k: v.half() for k, v in load_module(SOLUTION_FILE).build_dc_generator(96).state_dict().items()}
+    first = next(iter(state))
+    state[first] = torch.zeros(1, dtype=torch.float16).as_strided((2 ** 29,), (0,))
+    torch.save({"state_dict": state, "noise_dim": 96}, path)
 
 
 def make_class(course):

@@ -57,7 +57,7 @@ from checks.core.table import read_table
 from checks.coverage import ensure_classifier
 from checks.isolated import GRADING_TIME_LIMIT, IMPORT_LIMIT, failed_report, grade_file
 from checks.registry import LABS
-from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available, start, stop
+from checks.sandbox import INSTALL_HINT, Limits, Sandbox, available, remove, start, stop
 from gan_assignment.provided.data import DataUnavailable
 from gan_assignment.provided.modules import PROJECT
 from tools.course import hidden_reference, instructor_module, module_path, nbgrader
@@ -327,6 +327,8 @@ def run_notebook(course, sub, template, scratch_root, settings):
             code = None
         finally:
             stop(proc)
+    if proc.disk_exceeded:
+        sub.problems.append(f"limits hit: the notebook run wrote {proc.disk_exceeded} (the sandbox's disk limit)")
     autograded = scratch / "autograded" / student / lab.assignment / lab.notebook
     target = course / "autograded" / student / lab.assignment
     shutil.rmtree(target, ignore_errors=True)
@@ -343,7 +345,7 @@ def run_notebook(course, sub, template, scratch_root, settings):
         sub.problems.append(f"the notebook run for the feedback {reason}; the grades do not depend on it, and "
                             "the feedback shows the notebook as submitted")
         _copy_regular(sub.staged / lab.notebook, target / lab.notebook)
-    shutil.rmtree(scratch, ignore_errors=True)
+    remove(scratch)
 
 
 def _last_error(log):
@@ -612,7 +614,7 @@ def autograde(course, workers=1, settings=None, labs=None):
             if not sub.ungradable:
                 record(course, sub)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove(work)
     summarize(subs)
     done = [s for s in subs if not s.ungradable]
     for lab in labs:

@@ -122,7 +122,7 @@ def judge_one(expectation, ref):
     `ref`: the reference answers, carrying the lab's `judges` and `hints` (checks/core/answers.py)."""
     e = expectation
     if e.kind in ref.judges:
-        return ref.judges[e.kind](e.arrays)
+        return ref.judges[e.kind](e.arrays, ref)
     if e.kind not in TOLERANCES:
         return f"the grading worker reported an unknown comparison {e.kind!r} for {e.key}"
     tolerance = TOLERANCES[e.kind]

@@ -48,7 +48,7 @@ class Lab:
     required: bool = False
     uses: tuple = ()            # other labs whose student functions this lab's notebook uses
     hints: dict = field(default_factory=dict)    # {name: hint(value, expected, ref, key, *args)}: why a value is off
-    judges: dict = field(default_factory=dict)   # {kind: judge(arrays) -> None or what to fix}: no stored answer
+    judges: dict = field(default_factory=dict)   # {kind: judge(arrays, ref) -> None or what to fix}: no stored answer
 
     @property
     def module(self):

@@ -3,7 +3,7 @@
 
 An initialisation is random, so there is no answer to compare with: the check
 applies the student's function to a test network shaped like the paper's, and
-the grader judges what it did from statistics of the weights (`judge_init`):
+the grader judges the weights it made (`judge_init` computes their statistics):
 each convolution's weights must have mean 0 and standard deviation 0.02, each
 BatchNorm's scales mean 1 and standard deviation 0.02 and its biases 0. The
 tolerances allow for the sampling noise of each layer's size (thousands to
@@ -22,7 +22,6 @@ from checks.core.lab import Lab, Task
 from checks.core.specs import Judged, Network
 
 INIT_STD = 0.02
-KINDS = ("conv", "norm")
 
 
 def init_test_network():
@@ -37,41 +36,56 @@ def init_test_network():
 def check_weights_init(impl, ref, task):
     name = task.spec.function or task.name
     init = getattr(impl, name)
+    model = _seeded_test_network(ref.weights_seed)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ref.weights_seed)
-        model = init_test_network()
-        before = [p.detach().clone() for p in model.parameters()]
+        torch.manual_seed(ref.weights_seed + 1)   # the initialisation's own draws, the same at every run
         result = model.apply(init)
     if result is not model:
         fail(f"model.apply({name}) did not return the model: {name} must not replace or return modules")
-    rows = []
-    for layer in model.modules():
-        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-            w = layer.weight.detach().double()
-            rows.append([0, w.mean(), w.std(), w.numel(), _changed(layer.weight, before, model), 0.0])
-        elif isinstance(layer, nn.BatchNorm2d):
-            w, b = layer.weight.detach().double(), layer.bias.detach().double()
-            rows.append([1, w.mean(), w.std(), w.numel(), _changed(layer.weight, before, model), b.abs().max()])
-    ref.expect(f"{task.name}_statistics", {"layers": np.array([[float(v) for v in row] for row in rows])},
-               "", kind="init")
+    # The weights themselves, not statistics of them: the grader computes the statistics from values it
+    # can check against its own copy of the network (shapes, and what the initialisation changed).
+    values = {}
+    for i, layer in enumerate(_initialised(model)):
+        values[f"w{i}"] = layer.weight.detach().float().cpu().numpy()
+        if isinstance(layer, nn.BatchNorm2d):
+            values[f"b{i}"] = layer.bias.detach().float().cpu().numpy()
+    ref.expect(f"{task.name}_statistics", values, "", kind="init")
     return []
 
 
-def _changed(weight, before, model):
-    """The share of `weight`'s values the initialisation changed."""
-    index = [id(p) for p in model.parameters()].index(id(weight))
-    return float((weight.detach() != before[index]).double().mean())
+def _seeded_test_network(seed):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return init_test_network()
 
 
-def judge_init(arrays):
-    """The verdict on the statistics check_weights_init recorded: None, or what to fix."""
-    try:
-        layers = np.asarray(arrays["layers"], dtype=np.float64).reshape(-1, 6)
-    except (KeyError, TypeError, ValueError):
-        return "the weight statistics could not be read"
-    if len(layers) != 5 or not np.isfinite(layers).all():
-        return "the weight statistics could not be judged (an unexpected number of layers or values)"
-    for kind, mean, std, count, changed, bias in layers:
+def _initialised(model):
+    """The layers the paper initialises, in order."""
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d))]
+
+
+def judge_init(arrays, ref):
+    """The verdict on the weights check_weights_init recorded: None, or what to fix.
+
+    Every figure is computed here, from weights whose shapes must be those of this
+    grader's own copy of the test network (built from the same seed, so it also
+    knows which values the initialisation changed)."""
+    layers = _initialised(_seeded_test_network(ref.weights_seed))
+    rows = []
+    for i, layer in enumerate(layers):
+        got = [arrays.get(f"w{i}")] + ([arrays.get(f"b{i}")] if isinstance(layer, nn.BatchNorm2d) else [])
+        wanted = [layer.weight] + ([layer.bias] if isinstance(layer, nn.BatchNorm2d) else [])
+        if any(g is None or np.shape(g) != tuple(w.shape) or np.asarray(g).dtype.kind != "f"
+               for g, w in zip(got, wanted)):
+            return "the initialised weights could not be judged (missing, or not the test network's shapes)"
+        w = np.asarray(got[0], dtype=np.float64)
+        changed = float(np.mean(w != layer.weight.detach().double().numpy()))
+        bias = float(np.abs(np.asarray(got[1], dtype=np.float64)).max()) if len(got) > 1 else 0.0
+        rows.append((int(isinstance(layer, nn.BatchNorm2d)), float(w.mean()), float(w.std(ddof=1)), w.size,
+                     changed, bias))
+    if not np.isfinite(np.array(rows, dtype=np.float64)).all():
+        return "the initialised weights hold inf or nan values: draw them from a normal distribution"
+    for kind, mean, std, count, changed, bias in rows:
         what = "ConvTranspose2d/Conv2d weights" if kind == 0 else "BatchNorm2d weights (its scales)"
         target = 0.0 if kind == 0 else 1.0
         if kind == 1 and std < 1e-12 and abs(mean - 1) < 1e-12:

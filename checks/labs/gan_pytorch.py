@@ -41,8 +41,9 @@ def check_sample_noise(impl, ref, task):
     return [] if takes_seed else [seedless_note("sample_noise")]
 
 
-def judge_noise(draws):
-    """The verdict on sample_noise's draws (plain arrays, see check_sample_noise): None or what to fix."""
+def judge_noise(draws, ref=None):
+    """The verdict on sample_noise's draws (plain arrays, see check_sample_noise): None or what to fix.
+    (`ref`, the reference answers, holds nothing a random draw could be compared with.)"""
     try:
         _judge_noise({k: torch.as_tensor(v) for k, v in draws.items()})
     except CheckFailure as e:
@@ -56,6 +57,9 @@ def _judge_noise(draws):
     noise = draws["noise"].double()
     if tuple(noise.shape) != (256, 1000):
         fail(f"sample_noise(256, 1000) returned shape {tuple(noise.shape)}, expected (256, 1000)")
+    for label in [label for label, _ in SEED_DRAWS] + ["unseeded", "unseeded_again"]:
+        if tuple(draws[label].shape) != (4, 6) or not draws[label].dtype.is_floating_point:
+            fail(f"sample_noise(4, 6) returned shape {tuple(draws[label].shape)} ({label}), expected (4, 6)")
     if not torch.isfinite(noise).all():
         fail("sample_noise returned inf or nan values")
     low, high = float(noise.min()), float(noise.max())

@@ -9,7 +9,9 @@ into a network of the same architecture.
 A weights file is a zip archive that `torch.load` unpacks. Before unpacking,
 `load_weights` checks that what the archive would unpack to is no larger than
 the network it is meant for (a file of 1 MB can be crafted to unpack to
-gigabytes), so loading a file never costs more memory than the network itself.
+gigabytes), and before converting anything, that every tensor has the shape
+of the network's own (a tensor of a few bytes can claim gigabytes), so loading
+a file never costs more memory than the network itself.
 """
 
 import zipfile
@@ -87,16 +89,34 @@ def load_weights(network, path, what="network"):
                            f"architecture holds ({limit / 2 ** 20:.0f} MB at most): it was not saved from it")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        state = saved["state_dict"]
-        state = {str(k): v.float() if v.is_floating_point() else v for k, v in state.items()}
+        state = {str(k): v for k, v in saved["state_dict"].items()}
     except Exception as e:  # noqa: BLE001 - any unreadable file means the same to the student
         raise WeightsError(f"{path.name} cannot be read ({type(e).__name__}); train the DCGAN again to rewrite it")
-    try:
-        network.load_state_dict(fitted(network, state))
-    except (RuntimeError, AttributeError, TypeError) as e:
+    state = fitted(network, state)
+    misfit = _misfit(network, state)
+    if misfit:
         raise WeightsError(f"{path.name} does not fit your {what} (was it changed after training? train again): "
-                           f"{str(e).splitlines()[0][:200]}") from None
+                           f"{misfit}")
+    # Converted only now: a tensor whose shape was not checked could be a view of a few bytes that claims
+    # gigabytes (stride 0), and .float() would make them real.
+    network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return network
+
+
+def _misfit(network, state):
+    """What keeps `state` from loading into `network` without making anything larger than the network's
+    own tensors ('' when nothing does)."""
+    wanted = network.state_dict()
+    if set(state) != set(wanted):
+        return f"it holds {len(state)} tensors, the network {len(wanted)}"
+    for name, have in wanted.items():
+        got = state[name]
+        if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(have.shape):
+            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+            return f"{name} has shape {shape}, the network's {tuple(have.shape)}"
+        if got.is_floating_point() != have.is_floating_point() or got.is_complex():
+            return f"{name} holds {got.dtype} values, the network {have.dtype}"
+    return ""
 
 
 def fitted(network, state):
@@ -108,7 +128,7 @@ def fitted(network, state):
     wanted = network.state_dict()
     if set(state) == set(wanted):
         return state
-    if [tuple(v.shape) for v in state.values()] == [tuple(v.shape) for v in wanted.values()]:
+    if [tuple(getattr(v, "shape", ())) for v in state.values()] == [tuple(v.shape) for v in wanted.values()]:
         return dict(zip(wanted, state.values()))
     return state   # load_state_dict says what does not fit
 
