@@ -167,12 +167,26 @@ def run_autograder(archive, submission, classifiers, root):
     return json.loads((root / "results" / "results.json").read_text()), where, proc.stdout + proc.stderr
 
 
+def run_autograders(archive, course, students, classifiers):
+    """{student: run_autograder's answer} for each of `students` of `course`, two at a time, each in an empty
+    folder of its own, deleted afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def grade(student):
+        root = Path(tempfile.mkdtemp(prefix="gradescope-")) / "autograder"
+        try:
+            return student, run_autograder(archive, course / "submitted" / student / ASSIGNMENT, classifiers, root)
+        finally:
+            shutil.rmtree(root.parent, ignore_errors=True)
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(pool.map(grade, students))
+
+
 def test_gradescope_zip_unzipped_alone_grades_as_make_autograde_does(graded, data, gradescope_zip, tmp_path):
     """`make gradescope`'s zip, unpacked into an empty folder and run by its own run_autograder with the repository
     out of reach, grades each submission with exactly make autograde's score, coverage included, in a valid
     results.json, and says nothing of the machine that built it."""
-    from concurrent.futures import ThreadPoolExecutor
-
     course, subs, _ = graded
     archive = gradescope_zip
     names = archive.namelist()
@@ -187,17 +201,7 @@ def test_gradescope_zip_unzipped_alone_grades_as_make_autograde_does(graded, dat
     assert setup.index("apt-get update") < setup.index("apt-get install"), "Gradescope's image needs an update first"
     pins = archive.read("requirements.txt").decode().split()
     assert any(p.startswith("torch==") for p in pins) and not any(">=" in p for p in pins), pins
-    classifiers = Path(data["GAN_DATA_DIR"]) / "classifiers"
-
-    def grade(student):
-        root = Path(tempfile.mkdtemp(prefix="gradescope-")) / "autograder"
-        try:
-            return student, run_autograder(archive, course / "submitted" / student / ASSIGNMENT, classifiers, root)
-        finally:
-            shutil.rmtree(root.parent, ignore_errors=True)
-
-    with ThreadPoolExecutor(2) as pool:
-        results = dict(pool.map(grade, GRADESCOPE_CASES))
+    results = run_autograders(archive, course, GRADESCOPE_CASES, Path(data["GAN_DATA_DIR"]) / "classifiers")
     for student in GRADESCOPE_CASES:
         sub, (verdict, imported, log) = subs[student], results[student]
         assert str(ROOT) not in imported and imported.endswith("source/checks/__init__.py"), imported

@@ -10,7 +10,6 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -190,24 +189,15 @@ def test_the_gradescope_zip_unpacked_alone_gives_the_same_scores(hostile, tmp_pa
     """Gradescope's run of the zip, with the repository out of reach, writes a results.json for each of the worst
     cases, with exactly make autograde's (deserved) score."""
     import zipfile
-    from concurrent.futures import ThreadPoolExecutor
 
-    from tests.test_autograde import gradescope_problems, run_autograder
+    from tests.test_autograde import gradescope_problems, run_autograders
     from tools.gradescope import build
 
     course, _, subs, _, _, _ = hostile
     archive = zipfile.ZipFile(build(MAIN, tmp_path_factory.mktemp("zip")))
     classifiers = hostile[5]["classifiers"]
 
-    def grade(student):
-        root = Path(tempfile.mkdtemp(prefix="gradescope-")) / "autograder"
-        try:
-            return student, run_autograder(archive, course / "submitted" / student / ASSIGNMENT, classifiers, root)
-        finally:
-            shutil.rmtree(root.parent, ignore_errors=True)
-
-    with ThreadPoolExecutor(2) as pool:
-        results = dict(pool.map(grade, GRADESCOPE_HOSTILE))
+    results = run_autograders(archive, course, GRADESCOPE_HOSTILE, classifiers)
     for case in GRADESCOPE_HOSTILE:
         verdict, _, log = results[case]
         assert gradescope_problems(verdict) == [], f"{case}: {gradescope_problems(verdict)}"
