@@ -176,13 +176,12 @@ def start(sandbox, argv, env=None, **popen):
     (cwd, stdout, ...). The process's `disk_exceeded` says, once it is killed for it, what it wrote too much of."""
     if sandbox is None:
         proc = subprocess.Popen(argv, env=env, start_new_session=True, **popen)
-        proc.disk_exceeded = None
-        return proc
-    sandbox.prepare()
-    proc = subprocess.Popen(sandbox.command(argv), start_new_session=True, preexec_fn=sandbox.limits.apply,
-                            **popen)
+    else:
+        sandbox.prepare()
+        proc = subprocess.Popen(sandbox.command(argv), start_new_session=True, preexec_fn=sandbox.limits.apply,
+                                **popen)
     proc.disk_exceeded = None
-    if sandbox.writable is not None:
+    if sandbox is not None and sandbox.writable is not None:
         threading.Thread(target=_watch_disk, args=(proc, Path(sandbox.writable), sandbox.limits), daemon=True).start()
     return proc
 
