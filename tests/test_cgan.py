@@ -90,7 +90,7 @@ def conditional_dc_discriminator(num_classes=10):
 
         def forward(self, x, labels):
             x = x.view(-1, 1, 28, 28)
-            maps = torch.zeros(len(x), num_classes, 28, 28, dtype=x.dtype)
+            maps = torch.zeros(len(x), num_classes, 28, 28, dtype=x.dtype, device=x.device)
             maps[torch.arange(len(x)), labels] = 1
             return self.head(self.features(torch.cat([x, maps], 1)).flatten(1))
     return CondDC()
@@ -99,8 +99,8 @@ def conditional_dc_discriminator(num_classes=10):
 def cgan_discriminator_loss(D, real, real_labels, fake, fake_labels):
     bce = nn.BCEWithLogitsLoss()
     n = real.shape[0]
-    return bce(D(real, real_labels), torch.ones(n, 1, dtype=real.dtype)) + bce(D(fake, fake_labels),
-                                                                           torch.zeros(n, 1, dtype=real.dtype))
+    return bce(D(real, real_labels), torch.ones(n, 1, dtype=real.dtype, device=real.device)) + bce(
+        D(fake, fake_labels), torch.zeros(n, 1, dtype=real.dtype, device=real.device))
 '''),
     ("cgan_generator_loss", "softplus", '''
 def cgan_generator_loss(D, fake, fake_labels):

@@ -308,7 +308,9 @@ def test_classic_bce_callers_pass_with_the_squeeze_body(check_source):
         source = replace_function(source, name, CLASSIC_BCE_CALLERS.split("\n\n\n")[name == "generator_loss"])
     for name in ("discriminator_loss", "generator_loss"):
         result = check_source(source, name)
-        assert result.passed and not result.notes, shown(result)
+        # the 2017-2023 `dtype` switch (torch.cuda.FloatTensor on a GPU) earns a note, never a failure
+        assert result.passed and all("runs on a GPU only once your module-level dtype" in n for n in result.notes), \
+            shown(result)
 
 
 def test_squeeze_body_with_targets_shaped_like_the_logits_names_the_cause(check_source):

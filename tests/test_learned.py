@@ -219,25 +219,11 @@ def discriminator_features(D, images, batch_size=1000):
     with torch.no_grad():
         return torch.cat([D[:-1](chunk.float()) for chunk in images.split(batch_size)])
 '''),
-    ("latent_saliency", "a float32 direction for torch.func.jvp", '''
+    ("latent_saliency", "a float32 direction for torch.func.jvp, made on z's device", '''
 def latent_saliency(G, z, coordinate):
-    v = torch.zeros(z.shape)
+    v = torch.zeros(z.shape, device=z.device)
     v[:, coordinate] = 1.0
     return torch.func.jvp(G, (z.float(),), (v,))[1].abs()
-'''),
-    ("slerp", "White's numpy slerp, row by row", '''
-def slerp(z0, z1, t):
-    import numpy as np
-    low, high = z0.numpy(), z1.numpy()
-    omega = np.arccos(np.clip(np.dot(low / np.linalg.norm(low), high / np.linalg.norm(high)), -1, 1))
-    so = np.sin(omega)
-    rows = []
-    for val in t.tolist():
-        if so == 0:
-            rows.append((1.0 - val) * low + val * high)
-        else:
-            rows.append(np.sin((1.0 - val) * omega) / so * low + np.sin(val * omega) / so * high)
-    return torch.tensor(np.stack(rows), dtype=z0.dtype)
 '''),
     ("slerp", "torch.where guard, acos of a clamped cosine", '''
 def slerp(z0, z1, t):

@@ -150,11 +150,14 @@ def mlp_discriminator(seed=None):
 
     return Discriminator()
 '''),
-    ("mlp_gan", "mlp_discriminator_loss", "nn.BCELoss as the original", '''
+    ("mlp_gan", "mlp_discriminator_loss", "nn.BCELoss and the original's Tensor switch", '''
+Tensor = torch.cuda.FloatTensor if torch.cuda.is_available() else torch.FloatTensor
+
+
 def mlp_discriminator_loss(scores_real, scores_fake):
     adversarial_loss = torch.nn.BCELoss()
-    valid = torch.ones(scores_real.size(0), 1).view(scores_real.shape)
-    fake = torch.zeros(scores_fake.size(0), 1).view(scores_fake.shape)
+    valid = Tensor(scores_real.size(0), 1).fill_(1.0).view(scores_real.shape)
+    fake = Tensor(scores_fake.size(0), 1).fill_(0.0).view(scores_fake.shape)
     real_loss = adversarial_loss(scores_real, valid)
     fake_loss = adversarial_loss(scores_fake, fake)
     d_loss = (real_loss + fake_loss) / 2

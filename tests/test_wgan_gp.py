@@ -65,9 +65,9 @@ MISTAKES = [
 ]
 
 VARIANTS = [
-    ("gradient_penalty", "the common style: alpha of shape (N, 1, 1, 1), grad_outputs, view and norm(2)", '''
+    ("gradient_penalty", "the common style: alpha of shape (N, 1, ...), grad_outputs, view and norm(2)", '''
 def gradient_penalty(critic, real, fake, epsilon, lam=10.0):
-    alpha = epsilon.view(-1, 1, 1, 1)
+    alpha = epsilon.view(-1, *([1] * (real.dim() - 1)))
     interpolates = (alpha * real + ((1 - alpha) * fake)).requires_grad_(True)
     d_interpolates = critic(interpolates)
     gradients = torch.autograd.grad(outputs=d_interpolates, inputs=interpolates,
@@ -78,7 +78,7 @@ def gradient_penalty(critic, real, fake, epsilon, lam=10.0):
 '''),
     ("gradient_penalty", "a stabilised norm, expand_as, torch.lerp", '''
 def gradient_penalty(critic, real, fake, epsilon, lam=10.0):
-    eps = epsilon[:, None, None, None].expand_as(real)
+    eps = epsilon.view(-1, *[1] * (real.dim() - 1)).expand_as(real)
     x = torch.lerp(fake, real, eps).detach()
     x.requires_grad = True
     g = torch.autograd.grad(critic(x).sum(), x, create_graph=True)[0]
@@ -87,7 +87,7 @@ def gradient_penalty(critic, real, fake, epsilon, lam=10.0):
 '''),
     ("gradient_penalty", "float32 inside", '''
 def gradient_penalty(critic, real, fake, epsilon, lam=10.0):
-    e = epsilon.float().view(-1, 1, 1, 1)
+    e = epsilon.float().reshape(len(epsilon), *[1] * (real.dim() - 1))
     x = (e * real.float() + (1 - e) * fake.float()).requires_grad_()
     (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
     return lam * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()

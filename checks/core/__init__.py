@@ -8,7 +8,9 @@ Read it bottom-up:
   judges (see `lab.Lab`); nothing here knows any lab;
 - `answers`: the reference answers file (full, or blind while autograding) and `expect`;
 - `networks`: fixed test weights, layer traces, small test networks;
-- `helpers`: what every lab's checks use (fail, flat_params, float32 fallbacks, seed checks);
+- `helpers`: what every lab's checks use (fail, flat_params, float32 fallbacks, seed checks, a network
+  left as it was found);
+- `device`: whether a function would run on a GPU, tried on PyTorch's meta device (and a GPU if present);
 - `specs`, `table`: how a task is called and the recipe of its reference answers;
 - `generic`: the checks of networks, losses and optimisers that many labs share;
 - `yours`: what a student's network did, in their own terms;

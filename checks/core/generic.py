@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from checks.core.compare import fill
+from checks.core.device import expect_runs_on_any_device
 from checks.core.helpers import (describe_error, dtype_mismatch, expect_seed_works, expect_tensor, fail, flat_params,
                                  unique)
 from checks.core.networks import NetworkCrashed, load_fixed_weights, param_layers, sampled, signature, trace
@@ -105,6 +106,9 @@ def check_network(impl, ref, task):
     if net.seeded:
         notes += expect_seed_works(lambda seed: flat_params(net.build(impl, None, seed=seed)),
                                     net.call(seed=True), getattr(impl, net.function))
+    model, x = model_for(working)[0], ref.tensor(f"{task.name}_input")[torch.arange(working) % ref.batch]
+    notes += expect_runs_on_any_device(impl, task, net.call(working if takes_batch else None),
+                                       lambda to: to(model)(to(x)))
     return notes
 
 
@@ -366,7 +370,17 @@ def check_loss(impl, ref, task):
                          "(torch.ones_like(logits)) works with any caller")
     if spec.extreme:
         _expect_stable(impl, ref, task)
+    notes += expect_runs_on_any_device(impl, task, spec.function or task.name, lambda to: _loss_on(impl, ref, task, to))
     return unique(notes)
+
+
+def _loss_on(impl, ref, task, to):
+    """The loss called on its first shape's arguments, in float32 as training feeds them, each passed through `to`."""
+    spec = task.spec
+    shape = {"N": (ref.batch,), "N1": (ref.batch, 1)}[spec.shapes[0]]
+    args = [to(ref.tensor(f"{task.name}_{a}").float().reshape(shape).requires_grad_(a not in spec.target_args))
+            for a in spec.args]
+    return getattr(impl, spec.function or task.name)(*args, **dict(spec.kwargs))
 
 
 def _expect_stable(impl, ref, task):

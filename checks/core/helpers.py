@@ -5,6 +5,7 @@ describing an error in the student's own terms.
 
 import torch
 
+from checks.core.networks import changes_in_training_mode
 from checks.core.status import CheckFailure
 from gan_assignment.provided.modules import describe_error, needs_gpu  # noqa: F401 - the checks' vocabulary too
 from gan_assignment.provided.utils import accepts
@@ -22,8 +23,9 @@ def expect_tensor(value, name):
 
 
 def flat_params(model):
-    """All of `model`'s parameters as one flat CPU tensor (detached): compare them before and after a call."""
-    return torch.cat([p.detach().reshape(-1).cpu() for p in model.parameters()])
+    """All of `model`'s parameters as one flat CPU tensor (detached): compare them before and after a call.
+    (A network on the meta device, which has no values, gives an empty tensor: see checks/core/device.py.)"""
+    return torch.cat([p.detach().reshape(-1).cpu() for p in model.parameters() if not p.is_meta] or [torch.empty(0)])
 
 
 def unique(notes):
@@ -115,3 +117,38 @@ def expect_seed_works(draw, call, function):
 def seedless_note(name):
     return (f"{name} takes no seed argument (the 2017-2019 signature): it was checked after "
             "torch.manual_seed(seed) instead")
+
+
+def network_state(model):
+    """What a function given `model` must leave as it found it: each module's mode (train/eval), each
+    parameter's requires_grad, and how many hooks are registered on its modules."""
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+                for m in model.modules())
+    return [m.training for m in model.modules()], [p.requires_grad for p in model.parameters()], hooks
+
+
+def expect_left_as_found(model, before, function, name):
+    """Fail when `function` left a hook on `model` (`name` it is), or changed its mode where the mode changes
+    what it computes (BatchNorm, Dropout); returns notes for changes that are harmless here.
+
+    `before`: network_state(model) before the call.
+    """
+    modes, grads, hooks = network_state(model)
+    if hooks > before[2]:
+        fail(f"{function} left a hook registered on {name}: every later forward pass of {name} would run it. Keep "
+             "the handle register_forward_(pre_)hook returns and call handle.remove() (in a finally: block)")
+    notes = []
+    if modes != before[0]:
+        now = "training" if model.training else "eval"
+        if changes_in_training_mode(model):
+            fail(f"{function} put {name} in {now} mode and left it there. This {name} has BatchNorm and Dropout, "
+                 f"which compute something else in each mode: the notebook passes its trained {name} in eval mode "
+                 f"(BatchNorm's running statistics, no dropout). Leave {name}'s mode as the caller gave it: no "
+                 f"{name}.train() or {name}.eval() inside")
+        notes.append(f"{function} put {name} in {now} mode: leave its mode as it was given (the caller decides; "
+                     "with BatchNorm or Dropout it changes what the network computes)")
+    if grads != before[1]:
+        notes.append(f"{function} switched requires_grad on {name}'s parameters and left it so: the caller's "
+                     f"{name} is not yours to change. torch.no_grad() or torch.autograd.grad(..., inputs) need no "
+                     "freezing")
+    return notes

@@ -38,6 +38,7 @@ class Task:
     check: object = None        # check(impl, ref, task) -> notes; raises CheckFailure (functions only)
     spec: object = None         # how it is called and its reference answers (checks/core/specs.py)
     builds_on: tuple = ()       # tasks whose failure probably explains this one's
+    cpu_only: bool = False      # the notebook runs it on the CPU only: no device probe (checks/core/device.py)
 
 
 @dataclass(frozen=True, eq=False)

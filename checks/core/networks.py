@@ -142,8 +142,13 @@ def trace(model, layers, x, ran=None):
 
 
 def with_fixed_weights(model, seed, dtype=torch.float64):
-    """`model` with the fixed weights of `seed`, in `dtype`."""
+    """`model` with the fixed weights of `seed` (and running statistics, for BatchNorm), in `dtype`."""
     load_fixed_weights(param_layers(model), seed)
+    gen = torch.Generator().manual_seed(seed)
+    for norm in (m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)):
+        # Statistics unlike any batch's: in eval mode the layer computes something else than in training mode.
+        norm.running_mean.copy_(torch.rand(norm.num_features, generator=gen) - 0.5)
+        norm.running_var.copy_(torch.rand(norm.num_features, generator=gen) + 0.5)
     return model.to(dtype)
 
 
@@ -159,8 +164,22 @@ def colour_discriminator():
                          nn.Linear(64, 9), nn.ReLU(), nn.Linear(9, 6), nn.LeakyReLU(0.2), nn.Linear(6, 1))
 
 
+def normed_discriminator():
+    """A discriminator with BatchNorm and Dropout, in eval mode: as the labs pass a trained network. Put in
+    training mode, it computes something else (batch statistics, dropped features)."""
+    return nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4), nn.LeakyReLU(0.2),
+                         nn.Dropout(0.5), nn.Flatten(), nn.Linear(4 * 6 * 6, 10), nn.LeakyReLU(0.2),
+                         nn.Linear(10, 1)).eval()
+
+
 # The test discriminators by name, with the (C, H, W) of the images each takes.
-DISCRIMINATORS = {"digits": (digit_discriminator, (1, 28, 28)), "colour": (colour_discriminator, (3, 8, 8))}
+DISCRIMINATORS = {"digits": (digit_discriminator, (1, 28, 28)), "colour": (colour_discriminator, (3, 8, 8)),
+                  "normed": (normed_discriminator, (1, 12, 12))}
+
+
+def changes_in_training_mode(model):
+    """True when `model` computes something else in training mode than in eval mode (BatchNorm, Dropout)."""
+    return any(isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd)) for m in model.modules())
 
 
 def test_discriminator(name, weights_seed, dtype=torch.float64):

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from checks.core.device import expect_runs_on_any_device
 from checks.core.helpers import fail, in_float32_if_needed
 from checks.core.lab import Lab, Task
 from checks.core.networks import load_fixed_weights, param_layers, sampled, signature
@@ -126,7 +127,7 @@ def check_conditional_network(impl, ref, task):
                + (", or the 10 label maps: map k all ones for the images of class k, zeros elsewhere" if "dc" in
                   spec.function else "") + "), each example with its own label, and check the activations (the "
                "generator ends with Tanh, the discriminators with a plain Linear: no sigmoid)")
-    return []
+    return expect_runs_on_any_device(impl, task, spec.function, lambda to: to(net)(to(x), to(labels)))
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +225,8 @@ def check_conditional_loss(impl, ref, task):
                "your loss has the right value but a different gradient (relative error {error:.1e}): "
                + ("do not detach the fakes in G's loss: G learns through them" if spec.function ==
                   "cgan_generator_loss" else "keep the loss a tensor of D's outputs (no .item() inside)"))
-    return []
+    D, x = _tiny_d(ref.weights_seed), inputs(torch.float64)
+    return expect_runs_on_any_device(impl, task, spec.function, lambda to: spec.call(f, to(D), {k: to(v) for k, v in x.items()}))
 
 
 def cgan_hint(value, expected, ref, key, function):

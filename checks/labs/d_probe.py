@@ -19,8 +19,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from checks.core.helpers import (expect_unchanged, fail, flat_params, has_gradients,
-                                 in_float32_if_needed, tensor_result)
+from checks.core.device import expect_runs_on_any_device
+from checks.core.helpers import (expect_left_as_found, expect_unchanged, fail, flat_params, has_gradients,
+                                 in_float32_if_needed, network_state, tensor_result, unique)
 from checks.core.lab import Lab, Task
 from checks.core.networks import DISCRIMINATORS, sampled, test_discriminator, with_fixed_weights
 
@@ -28,7 +29,7 @@ from checks.core.networks import DISCRIMINATORS, sampled, test_discriminator, wi
 @dataclass(frozen=True)
 class Features:
     """discriminator_features on D's with fixed weights, fed in chunks of the reference's batch size."""
-    networks: tuple = ("digits", "colour")
+    networks: tuple = ("digits", "colour", "normed")   # normed: BatchNorm and Dropout, in eval mode
 
     def inputs(self, name, gen, batch):
         _, shape = DISCRIMINATORS[name]
@@ -53,15 +54,15 @@ def check_discriminator_features(impl, ref, task):
         def run(dtype):
             D, _ = test_discriminator(name, ref.weights_seed, dtype)
             x = ref.tensor(f"{key}_{name}_input").to(dtype)
-            before, mode, seen = flat_params(D), D.training, []
+            before, state, seen = flat_params(D), network_state(D), []
             watch = D[0].register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
             try:
                 features = impl.discriminator_features(D, x, ref.batch)
             finally:
                 watch.remove()
-            return D, x, before, mode, seen, features
+            return D, x, before, state, seen, features
 
-        D, x, before, mode, seen, features = in_float32_if_needed(run)
+        D, x, before, state, seen, features = in_float32_if_needed(run)
         last = D[-1]
         if not isinstance(features, torch.Tensor):
             fail(f"discriminator_features returned {type(features).__name__}: return one tensor (N, F)")
@@ -72,12 +73,7 @@ def check_discriminator_features(impl, ref, task):
                   ". A linear probe measures the features D has: compute them under torch.no_grad() "
                   "(or .detach() them)")
         expect_unchanged(D, before, "discriminator_features", "D")
-        if last._forward_pre_hooks or last._forward_hooks or any(m._forward_hooks or m._forward_pre_hooks
-                                                                 for m in D.modules()):
-            fail("discriminator_features left a hook registered on D: every later forward pass of D would run it. "
-                  "Keep the handle register_forward_pre_hook returns and call handle.remove() (in a finally: block)")
-        if D.training != mode:
-            notes.append("discriminator_features changed D's mode (train/eval): leave it as it was given")
+        notes += expect_left_as_found(D, state, "discriminator_features", "D")
         features = tensor_result(features, "discriminator_features", (len(x), last.in_features),
                                   f"one row of {last.in_features} features per image, what D's last Linear receives")
         with torch.no_grad():
@@ -93,12 +89,18 @@ def check_discriminator_features(impl, ref, task):
             fail(f"your features are right, but with batch_size={ref.batch} D ran on {max(seen)} images at once: run "
                   "it on batch_size images at a time (images.split(batch_size)) and concatenate; 50,000 images at "
                   "once need gigabytes")
-    return notes
+    D, x = test_discriminator("normed", ref.weights_seed)[0], ref.tensor(f"{key}_normed_input")
+    notes += expect_runs_on_any_device(impl, task, "discriminator_features",
+                                       lambda to: impl.discriminator_features(to(D), to(x), ref.batch))
+    return unique(notes)
 
 
 @dataclass(frozen=True)
 class Probe:
-    """fit_linear_probe from fixed weights on fixed features, a few full-batch Adam steps."""
+    """fit_linear_probe from fixed weights on fixed features, a few full-batch Adam steps.
+
+    `rows`: more than one minibatch of any usual size, so that training on minibatches shows."""
+    rows: int = 257
     features: int = 6
     classes: int = 4
     steps: int = 3
@@ -112,7 +114,7 @@ class Probe:
                 ((f"{key}_first_loss_output",), ("value",))]
 
     def answers(self, solution, key, gen, weights_seed, batch):
-        n = 4 * batch
+        n = self.rows
         x = torch.randn(n, self.features, generator=gen, dtype=torch.float64)
         y = torch.arange(n) % self.classes
         y = y[torch.randperm(n, generator=gen)]
@@ -130,13 +132,21 @@ def check_fit_linear_probe(impl, ref, task):
     call = f"fit_linear_probe(probe, features, labels, steps={spec.steps}, lr={spec.lr})"
 
     def run(dtype):
-        probe, features = spec.probe(ref.weights_seed).to(dtype), x.to(dtype)
+        probe, features, seen = spec.probe(ref.weights_seed).to(dtype), x.to(dtype), []
         start, given = flat_params(probe), features.clone()
-        return probe, start, features, given, impl.fit_linear_probe(probe, features, y, steps=spec.steps, lr=spec.lr)
+        watch = probe.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
+        try:
+            losses = impl.fit_linear_probe(probe, features, y, steps=spec.steps, lr=spec.lr)
+        finally:
+            watch.remove()
+        return probe, start, features, given, seen, losses
 
-    probe, start, x, x_before, losses = in_float32_if_needed(run)
+    probe, start, x, x_before, seen, losses = in_float32_if_needed(run)
     if not torch.equal(x, x_before):
         fail(f"{call} changed the features: they are D's, fixed; train only the probe")
+    if seen and min(seen) < len(x):
+        fail(f"{call} ran the probe on {min(seen)} of the {len(x)} features at once: the probe trains full-batch, "
+              "logits = probe(features) on ALL the features at every step (no minibatches, no DataLoader)")
     if isinstance(losses, torch.Tensor):
         losses = losses.detach().reshape(-1).tolist()
     try:
@@ -161,7 +171,8 @@ def check_fit_linear_probe(impl, ref, task):
                f"the losses match but the probe's weights after {spec.steps} steps differ (relative error "
                "{error:.1e}): return the loss computed BEFORE each update, and make every update, the last one "
                "too, with plain Adam(probe.parameters(), lr=lr) (no weight decay, no amsgrad)")
-    return []
+    return expect_runs_on_any_device(impl, task, "fit_linear_probe", lambda to: impl.fit_linear_probe(
+        to(spec.probe(ref.weights_seed).to(x.dtype)), to(x), to(y), steps=spec.steps, lr=spec.lr))
 
 
 def probe_hint(value, expected, ref, key, features, classes):
@@ -169,7 +180,7 @@ def probe_hint(value, expected, ref, key, features, classes):
     prefix = key[:-len("_first_loss_output")]
     x = torch.tensor(ref[f"{prefix}_features"], dtype=torch.float64)
     y = torch.as_tensor(ref[f"{prefix}_labels"], dtype=torch.int64)
-    probe = Probe(int(features), int(classes)).probe(int(ref["meta_weights_seed"]))
+    probe = Probe(features=int(features), classes=int(classes)).probe(int(ref["meta_weights_seed"]))
     with torch.no_grad():
         logits = probe(x)
         slips = {

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from checks.core.device import expect_runs_on_any_device
 from checks.core.helpers import fail, flat_params, run_in_float32_if_needed
 from checks.core.lab import Lab, Task
 from checks.core.networks import load_fixed_weights, param_layers
@@ -136,6 +137,16 @@ def check_optimal_discriminator(impl, ref, task):
                    f"on {PAIRS[name]}, your D* differs from the reference where the densities are not tiny "
                    f"(p_data + p_g >= {DENSITY_FLOOR:g}; relative error {{error:.1e}}). D*(x) = p_data(x) / "
                    "(p_data(x) + p_g(x)), exactly: no epsilon added")
+    p, q = ref.tensor(f"{task.name}_empty_p"), ref.tensor(f"{task.name}_empty_q")
+    # "Any shape", says the docstring: the same points as a grid of 3 rows must give the same values, in place.
+    rows = (3, len(p) // 3)
+    grid = f(p[:rows[0] * rows[1]].reshape(rows), q[:rows[0] * rows[1]].reshape(rows))
+    if not isinstance(grid, torch.Tensor) or tuple(grid.shape) != rows or not torch.allclose(
+            grid.detach().double().cpu().reshape(-1), f(p, q).detach().double().cpu()[:rows[0] * rows[1]],
+            equal_nan=True):
+        fail(f"on densities shaped {rows} (a grid of points: the docstring allows any shape), optimal_discriminator "
+             f"returned {tuple(grid.shape) if isinstance(grid, torch.Tensor) else type(grid).__name__} or other values "
+             "than on the same points in a row: compute elementwise (torch.where), without assuming one dimension")
     return []
 
 
@@ -398,10 +409,10 @@ class EncoderStep:
         load_fixed_weights(param_layers(G), weights_seed + 3)
         return E.to(dtype), G.to(dtype)
 
-    def run(self, step, noise, weights_seed, batch, dtype=torch.float64):
-        E, G = self.networks(weights_seed, dtype)
+    def run(self, step, noise, weights_seed, batch, dtype=torch.float64, to=lambda thing: thing):
+        E, G = map(to, self.networks(weights_seed, dtype))
         g_before = flat_params(G)
-        recorder = Recorder([torch.as_tensor(b, dtype=dtype) for b in noise])
+        recorder = Recorder([to(torch.as_tensor(b, dtype=dtype)) for b in noise])
         optimizer = torch.optim.SGD(E.parameters(), lr=self.lr)
         results = [(step(E, G, optimizer, recorder.sampler("noise"), batch), flat_params(E)) for _ in range(self.steps)]
         return recorder, results, (g_before, G)
@@ -443,7 +454,8 @@ def check_encoder_step(impl, ref, task):
     if any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in G.parameters()):
         notes.append("G's gradients were computed but never used: make x = G(z) inside torch.no_grad() "
                      "(faster, and G stays untouched)")
-    return notes
+    return notes + expect_runs_on_any_device(impl, task, "encoder_step", lambda to: spec.run(
+        impl.encoder_step, noise, ref.weights_seed, ref.batch, to=to))
 
 
 def encoder_hint(value, expected, ref, key, noise_dim):
@@ -456,11 +468,12 @@ def encoder_hint(value, expected, ref, key, noise_dim):
 LAB = Lab(
     name="gan_theory", title="The GAN paper's theory in one dimension, and an inference network",
     uses=("gan_pytorch",), hints={"jsd": jsd_hint, "encoder": encoder_hint}, tasks=(
-        Task("optimal_discriminator", 2, check=check_optimal_discriminator,
+        # The 1-D game trains on the CPU; the inference network on the trained DCGAN's device (a GPU, maybe).
+        Task("optimal_discriminator", 2, check=check_optimal_discriminator, cpu_only=True,
              spec=Densities(("mixtures", "apart", "empty"))),
-        Task("js_divergence", 2, check=check_js_divergence,
+        Task("js_divergence", 2, check=check_js_divergence, cpu_only=True,
              spec=Densities(("mixtures", "apart"), with_grid=True)),
-        Task("algorithm1_step", 3, check=check_algorithm1_step, spec=Algorithm1()),
+        Task("algorithm1_step", 3, check=check_algorithm1_step, cpu_only=True, spec=Algorithm1()),
         Task("encoder_step", 2, check=check_encoder_step, spec=EncoderStep()),
         Task("theory_question", 2, kind="written"),
     ))

@@ -77,20 +77,21 @@ def _improved(spec, **fields):
                           for label, improved in (("naive", False), ("improved", True))))
 
 
+# The lab trains its small networks on the CPU (a GPU would not be faster): no device probe.
 LAB = Lab(
     name="mode_collapse", title="Mode collapse and its cures (Make Your Own GAN)",
     hints={"diversity": diversity_hint}, tasks=(
-        Task("make_discriminator", 2, check=check_network_variants,
+        Task("make_discriminator", 2, check=check_network_variants, cpu_only=True,
              spec=_improved({"function": "make_discriminator"}, takes="flat", low=0.0, seeded=True)),
-        Task("make_generator", 2, check=check_network_variants, spec=_improved(
+        Task("make_generator", 2, check=check_network_variants, cpu_only=True, spec=_improved(
             {"function": "make_generator"}, takes="noise", noise_dim=4, default_size=True, low=0.0, seeded=True)),
-        Task("gan_loss", 2, check=check_loss_variants, spec=Variants(tuple(
+        Task("gan_loss", 2, check=check_loss_variants, cpu_only=True, spec=Variants(tuple(
             (kind, Loss(("scores", "target"), kwargs=(("kind", kind),), probabilities=True, function="gan_loss",
                         hint=hint))
             for kind, hint in (("mse", "the mean of (scores - target)^2"),
                                ("bce", "-mean(target * log(scores) + (1 - target) * log(1 - scores))"))))),
-        Task("make_optimizer", 1, check=check_optimizer_variants, spec=Variants(tuple(
+        Task("make_optimizer", 1, check=check_optimizer_variants, cpu_only=True, spec=Variants(tuple(
             (kind, Optimizer(kwargs=(("kind", kind),), function="make_optimizer")) for kind in ("sgd", "adam")))),
-        Task("diversity", 2, check=check_diversity, spec=Value((("images", ("N", 784)),))),
+        Task("diversity", 2, check=check_diversity, cpu_only=True, spec=Value((("images", ("N", 784)),))),
         Task("equilibrium_question", 2, kind="written"),
     ))

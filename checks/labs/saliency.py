@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from checks.core.helpers import (expect_unchanged, fail, flat_params, has_gradients,
-                                 in_float32_if_needed, tensor_result)
+from checks.core.device import expect_runs_on_any_device
+from checks.core.helpers import (expect_left_as_found, expect_unchanged, fail, flat_params, has_gradients,
+                                 in_float32_if_needed, network_state, tensor_result, unique)
 from checks.core.lab import Lab, Task
 from checks.core.networks import sampled, test_discriminator, with_fixed_weights
 
@@ -29,7 +30,7 @@ warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", ca
 @dataclass(frozen=True)
 class Saliency:
     """saliency_map on a discriminator of digits and on one of colour images, both with fixed weights."""
-    networks: tuple = ("digits", "colour")
+    networks: tuple = ("digits", "colour", "normed")   # normed: BatchNorm and Dropout, in eval mode
 
     def required(self, key):
         return [((f"{key}_{name}{what}_output",), (kind,)) for name in self.networks
@@ -53,18 +54,19 @@ def check_saliency_map(impl, ref, task):
         def run(dtype):
             D, _ = test_discriminator(name, ref.weights_seed, dtype)
             x = ref.tensor(f"{key}_{name}_input").to(dtype)
-            return D, x, x.clone(), flat_params(D), impl.saliency_map(D, x)
+            state = network_state(D)
+            return D, x, x.clone(), flat_params(D), state, impl.saliency_map(D, x)
 
-        D, x, x_before, before, out = in_float32_if_needed(run)
-        _note_side_effects(notes, "saliency_map", D, "D")
+        D, x, x_before, before, state, out = in_float32_if_needed(run)
+        notes += expect_left_as_found(D, state, "saliency_map", "D")
         if not torch.equal(x.detach(), x_before):
             fail("saliency_map changed the images it was given: work on a copy, "
                   "x = images.detach().clone().requires_grad_(True)")
-        if x.requires_grad and not notes:
+        if x.requires_grad:
             notes.append("saliency_map turned on requires_grad on the caller's images: work on a copy "
                          "(images.detach().clone().requires_grad_(True)) so the caller's tensor stays as it was")
         expect_unchanged(D, before, "saliency_map", "D")
-        if has_gradients(D) and not any("D's parameters" in n for n in notes):
+        if has_gradients(D):
             notes.append("saliency_map left gradients in D's parameters (backward() fills every .grad): "
                          "torch.autograd.grad(total, x) computes only the input's gradient")
         n, c, h, w = x.shape
@@ -87,7 +89,9 @@ def check_saliency_map(impl, ref, task):
                    f"on a {name} discriminator with fixed weights, your saliency differs from the reference "
                    "(relative error {error:.1e}): the absolute gradient of D's scores with respect to the input "
                    "images, the largest over the channels")
-    return notes
+    D, x = test_discriminator("normed", ref.weights_seed)[0], ref.tensor(f"{key}_normed_input")
+    notes += expect_runs_on_any_device(impl, task, "saliency_map", lambda to: impl.saliency_map(to(D), to(x)))
+    return unique(notes)
 
 
 def saliency_hint(value, expected, ref, key, name):
@@ -108,16 +112,19 @@ def saliency_hint(value, expected, ref, key, name):
 
 
 def small_generators():
-    """Two generators without BatchNorm: one making (1, 6, 6) images, one flat (N, 20) outputs."""
+    """Three small generators: one making (1, 6, 6) images, one flat (N, 20) outputs, and one with BatchNorm
+    in eval mode (as the notebook passes its trained G: BatchNorm in training mode mixes a batch's samples)."""
     return {"images": nn.Sequential(nn.Linear(4, 10), nn.Tanh(), nn.Linear(10, 36), nn.Tanh(),
                                     nn.Unflatten(1, (1, 6, 6))),
-            "flat": nn.Sequential(nn.Linear(4, 12), nn.LeakyReLU(0.2), nn.Linear(12, 20))}
+            "flat": nn.Sequential(nn.Linear(4, 12), nn.LeakyReLU(0.2), nn.Linear(12, 20)),
+            "normed": nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 16), nn.Tanh(),
+                                    nn.Unflatten(1, (1, 4, 4))).eval()}
 
 
 @dataclass(frozen=True)
 class LatentSaliency:
     """latent_saliency on two small generators with fixed weights, for one latent coordinate each."""
-    coordinates: tuple = (("images", 2), ("flat", 0))
+    coordinates: tuple = (("images", 2), ("flat", 0), ("normed", 1))
 
     def generator(self, name, weights_seed):
         return with_fixed_weights(small_generators()[name], weights_seed + 11 + len(name))
@@ -138,14 +145,22 @@ class LatentSaliency:
 def check_latent_saliency(impl, ref, task):
     key, notes = task.name, []
     for name, coordinate in task.spec.coordinates:
+        given = []
+
         def run(dtype):
             G = task.spec.generator(name, ref.weights_seed).to(dtype)
             z = ref.tensor(f"{key}_{name}_z").to(dtype)
-            return G, z, z.clone(), flat_params(G), impl.latent_saliency(G, z, coordinate)
+            state = network_state(G)
+            given[:] = [G, state]
+            return G, z, z.clone(), flat_params(G), state, impl.latent_saliency(G, z, coordinate)
 
-        G, z, z_before, before, out = in_float32_if_needed(run)
-        _note_side_effects(notes, "latent_saliency", G, "G")
-        if z.requires_grad and not any("caller's z" in n for n in notes):
+        try:
+            G, z, z_before, before, state, out = in_float32_if_needed(run)
+        except RuntimeError:
+            expect_left_as_found(*given, "latent_saliency", "G")   # torch.func.jvp refuses BatchNorm in training mode
+            raise
+        notes += expect_left_as_found(G, state, "latent_saliency", "G")
+        if z.requires_grad:
             notes.append("latent_saliency turned on requires_grad on the caller's z: work on a copy")
         if not torch.equal(z.detach(), z_before):
             fail("latent_saliency changed z: work on a copy, or build the direction as a new tensor")
@@ -163,17 +178,9 @@ def check_latent_saliency(impl, ref, task):
                    f"for coordinate {coordinate} of a generator with fixed weights, your result differs from the "
                    "reference (relative error {error:.1e}): |d G(z) / d z[:, j]| for each pixel, e.g. "
                    "torch.func.jvp(G, (z,), (v,)) with v one-hot in column j")
-    return notes
-
-
-def _note_side_effects(notes, function, network, name):
-    """Notes (not failures) when the function changed the network's mode or switched off its gradients."""
-    if not network.training and not any(f"{name}'s mode" in n for n in notes):
-        notes.append(f"{function} put {name} in eval mode: leave its mode as it was given (the caller decides)")
-    if not all(p.requires_grad for p in network.parameters()) and not any("requires_grad" in n and name in n
-                                                                          for n in notes):
-        notes.append(f"{function} switched off requires_grad on {name}'s parameters and left it off: "
-                     "torch.autograd.grad(..., x) needs no freezing")
+    G, z = task.spec.generator("normed", ref.weights_seed), ref.tensor(f"{key}_normed_z")
+    notes += expect_runs_on_any_device(impl, task, "latent_saliency", lambda to: impl.latent_saliency(to(G), to(z), 1))
+    return unique(notes)
 
 
 LAB = Lab(

@@ -23,8 +23,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from checks.core.device import expect_runs_on_any_device
 from checks.core.generic import check_loss
-from checks.core.helpers import fail, flat_params, in_float32_if_needed
+from checks.core.helpers import describe_error, fail, flat_params, in_float32_if_needed
 from checks.core.lab import Lab, Task
 from checks.core.networks import with_fixed_weights
 from checks.core.specs import Loss
@@ -38,6 +39,15 @@ def make_critic(weights_seed, dtype=torch.float64):
     """A small convolutional critic of (2, 6, 6) images: no Sigmoid, as WGAN-GP's critic."""
     critic = nn.Sequential(nn.Conv2d(2, 3, 3), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(3 * 4 * 4, 1))
     return with_fixed_weights(critic, weights_seed + 5, dtype)
+
+
+FLAT = 8               # the flat examples (N, 8) the docstring allows as well as images
+
+
+def make_flat_critic(weights_seed, dtype=torch.float64):
+    """A small critic of flat vectors (N, 8): the penalty's docstring promises those too."""
+    return with_fixed_weights(nn.Sequential(nn.Linear(FLAT, 6), nn.LeakyReLU(0.2), nn.Linear(6, 1)),
+                              weights_seed + 6, dtype)
 
 
 def _scalar(value, function):
@@ -78,7 +88,7 @@ class Penalty:
 
     def required(self, key):
         return [((f"{key}_output",), ("value",)), ((f"{key}_grad_output",), ("close",)),
-                ((f"{key}_steep_output",), ("value",))]
+                ((f"{key}_steep_output",), ("value",)), ((f"{key}_flat_output",), ("value",))]
 
     def hint_keys(self, key):
         """Answers only the grader's hints read (to name a wrong value's slip): never compared."""
@@ -98,7 +108,35 @@ class Penalty:
         answers[f"{key}_steep_output"] = np.float64(steep.item())
         with torch.no_grad():
             answers[f"{key}_distance_output"] = np.float64(critic(real).mean() - critic(fake).mean())
+        flat = {"flat_real": torch.rand(batch, FLAT, generator=gen, dtype=torch.float64) * 2 - 1,
+                "flat_fake": torch.rand(batch, FLAT, generator=gen, dtype=torch.float64) * 2 - 1}
+        answers.update({f"{key}_{k}": v.numpy() for k, v in flat.items()})
+        answers[f"{key}_flat_output"] = np.float64(getattr(solution.module, self.function)(
+            make_flat_critic(weights_seed), flat["flat_real"], flat["flat_fake"], epsilon, LAMBDA).item())
         return answers
+
+
+def expect_flat_inputs_work(impl, function, ref, key, dtype):
+    """`function` (gradient_penalty or wgan_critic_loss) on flat examples (N, 8), which its docstring allows."""
+    f = getattr(impl, function)
+    critic = make_flat_critic(ref.weights_seed, dtype)
+    real, fake, epsilon = [ref.tensor(f"{key}_{name}").to(dtype) for name in ("flat_real", "flat_fake", "epsilon")]
+    fix = ("reshape epsilon to as many dimensions as real has (epsilon.view(-1, *[1] * (real.dim() - 1))), not a "
+           "hard-coded view(-1, 1, 1, 1), and take each example's norm over all its values (.flatten(1))")
+    try:
+        value = _scalar(f(critic, real, fake, epsilon, LAMBDA), function)
+    except (RuntimeError, ValueError, IndexError) as e:
+        fail(f"{function} works on images but fails on flat examples (N, {FLAT}), which its docstring allows "
+             f"({describe_error(e, impl.__file__)}): {fix}")
+    ref.expect(f"{key}_flat_output", value.item(),
+               f"on flat examples (N, {FLAT}), which the docstring allows as well as images, {function} returned "
+               f"{{value:.6g}}, expected {{expected:.6g}} (right on images): {fix}", kind="value")
+
+
+def expect_penalty_runs_on_any_device(impl, task, function, ref):
+    critic, (real, fake, epsilon) = make_critic(ref.weights_seed), _inputs(ref, task.name, torch.float64)
+    return expect_runs_on_any_device(impl, task, function, lambda to: getattr(impl, function)(
+        to(critic), to(real), to(fake), to(epsilon), LAMBDA))
 
 
 def steep_critic(critic):
@@ -184,7 +222,8 @@ def check_gradient_penalty(impl, ref, task):
     ref.expect(f"{key}_grad_output", _grads(value, critic),
                "your penalty's value is right, but the gradient it sends into the critic's weights differs "
                "(relative error {error:.1e}): keep the whole computation differentiable (create_graph=True)")
-    return notes
+    expect_flat_inputs_work(impl, "gradient_penalty", ref, key, real.dtype)
+    return notes + expect_penalty_runs_on_any_device(impl, task, "gradient_penalty", ref)
 
 
 def penalty_hint(value, expected, ref, key):
@@ -242,7 +281,8 @@ def check_wgan_critic_loss(impl, ref, task):
     ref.expect(f"{key}_steep_output", impl.wgan_critic_loss(steep_critic(critic), real, fake, epsilon, LAMBDA).item(),
                f"for a critic {STEEP:g} times steeper, your critic loss is {{value:.6g}}, expected {{expected:.6g}}: "
                "the penalty is (||grad|| - 1) ** 2 whichever side of 1 the norm is", kind="value")
-    return []
+    expect_flat_inputs_work(impl, "wgan_critic_loss", ref, key, real.dtype)
+    return expect_penalty_runs_on_any_device(impl, task, "wgan_critic_loss", ref)
 
 
 def critic_hint(value, expected, ref, key):

@@ -81,14 +81,19 @@ def needs_gpu(error):
                                         "CUDA driver", "cuda.FloatTensor", "CUDA error")))
 
 
+def where_in(error, path):
+    """'gan_pytorch.py line 57: `code`', the last line of the file at `path` that `error` passed through (or None)."""
+    path = Path(path).resolve()
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == path]
+    return f"{path.name} line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`" if frames else None
+
+
 def describe_error(error, path):
     """'ValueError: msg (gan_pytorch.py line 57: `code`)', pointing into the file at `path` if possible.
 
     Code that needs a GPU, run where there is none, is said so in words.
     """
-    path = Path(path).resolve()
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == path]
-    where = f"{path.name} line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`" if frames else None
+    where = where_in(error, path)
     if needs_gpu(error):
         return ("your code needs a GPU (CUDA) and this machine has none"
                 + (f" ({where})" if where else "")

@@ -5,7 +5,8 @@ dtype = torch.FloatTensor; own Flatten using x.view(x.size(0), -1) and the
 course Unflatten(N=-1, C=128, H=7, W=7); classifier starting with
 Unflatten(-1, 1, 28, 28), generator with Unflatten(-1, 128, 7, 7); noise via
 torch.empty(...).uniform_(-1, 1); stable bce via torch.log1p(torch.exp(-|x|));
-targets from torch.full(logits.shape, 1.0); LS losses as torch.mean(...) / 2;
+targets from torch.full(logits.shape, 1.0), made on the CPU (right on a CPU only: the
+checks say so, tests/test_student_styles.py: CPU_ONLY); LS losses as torch.mean(...) / 2;
 optimizer arguments passed positionally.
 """
 import math
