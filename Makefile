@@ -11,7 +11,7 @@ WORKERS ?= 1
 LAB_ARG  = $(if $(LAB),--lab $(LAB))
 IMPL_ARG = $(if $(IMPL),--impl $(IMPL))
 
-.PHONY: help setup train notebook demo check test test-slow structure bench stubs refs release autograde feedback gradescope submission colab clean
+.PHONY: help setup train notebook demo check test test-slow structure bench stubs refs release autograde report feedback gradescope submission colab clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -66,6 +66,9 @@ release: setup  ## build the nbgrader course in $(COURSE)/: one self-contained s
 
 autograde: setup  ## grade $(COURSE)/submitted/*/<every lab>: grades.csv, feedback, summary (WORKERS=N in parallel)
 	$(PY) -m tools.autograde --course $(COURSE) -j $(WORKERS) $(LAB_ARG)
+
+report: setup  ## the class at a glance: $(COURSE)/reports/<lab>/index.html: scores, common causes, similar pairs (KNOWN=folder, EXPORTED=folder LAB=name)
+	$(PY) -m tools.report --course $(COURSE) $(LAB_ARG) $(if $(KNOWN),--known $(KNOWN)) $(if $(EXPORTED),--exported $(EXPORTED))
 
 feedback: setup  ## write the feedback pages again, after grading the written answers by hand in formgrader
 	$(PY) -m tools.autograde --course $(COURSE) --feedback-only $(LAB_ARG)

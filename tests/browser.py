@@ -28,6 +28,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+# Screenshots and logs of the browser tests: $GAN_TEST_ARTEFACTS/<test>/ (default outputs/test-artefacts/<test>/).
+TEST_ARTEFACTS = Path(os.environ.get("GAN_TEST_ARTEFACTS", ROOT / "outputs" / "test-artefacts"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = "apt-get install chromium chromium-driver && .venv/bin/pip install selenium"

@@ -91,6 +91,34 @@ def test_the_feedback_pages_contents_list_names_each_task(graded):
         assert f">{task.name}" in contents, f"the contents list should name {task.name}: {contents}"
 
 
+def test_make_report_shows_the_graded_class(graded):
+    """`make report` after `make autograde`: each student's results.json holds their grade, and the class page
+    lists every student, the failures by cause, and who needs a human's look (a limit hit, not graded)."""
+    from tools.report import main as make_report
+
+    course, subs, collapse = graded
+    assert make_report(["--course", str(course)]) == 0
+    out = course / "reports" / ASSIGNMENT
+    for student, sub in subs.items():
+        record = json.loads((course / "autograded" / student / ASSIGNMENT / "results.json").read_text())
+        assert record["graded"] == (not sub.ungradable), student
+        if not sub.ungradable:
+            assert record["score"] == sub.score and {t["name"]: t["earned"] for t in record["tasks"]} == {
+                t.name: sub.points.get(t.name) for t in MAIN.tasks}, student
+    scores = {r["student"]: r for r in csv.DictReader(open(out / "scores.csv"))}
+    assert set(scores) == set(subs)
+    page = (out / "index.html").read_text()
+    look = page[page.index("<h2>Look at these</h2>"):page.index("<h2>Similar submissions</h2>")]
+    for student, sub in subs.items():
+        if sub.ungradable or (sub.guarded or {}).get("limits"):
+            assert f"<td>{student}</td>" in look, f"{student} hit a limit or was not graded: the page must say so"
+    causes = list(csv.DictReader(open(out / "causes.csv")))
+    assert causes and all(int(c["students"]) >= 1 and c["example_message"] for c in causes)
+    assert any(c["task"] == "bce_loss" and "mean" in c["title"] for c in causes), causes   # edited_reference's slip
+    assert (out / "similarity.csv").read_text().startswith("student_a,student_b,similarity")
+    assert (course / "reports" / next(iter(collapse.values())).lab.assignment / "index.html").is_file()
+
+
 @pytest.mark.parametrize("case", list(COLLAPSE_CASES))
 def test_the_optional_lab_is_graded_in_its_own_assignment(graded, case):
     course, _, collapse = graded

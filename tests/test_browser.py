@@ -12,20 +12,18 @@ outputs/test-artefacts/browser/), with the server's log and the Validate dialog'
 Needs Debian's chromium and chromium-driver and the selenium package: skipped without them, except in CI.
 """
 
-import os
 import shutil
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from checks.runner import run_checks
-from tests.browser import JupyterLab, Notebook, chromium, require_browser
-from tests.conftest import ROOT, replace_function, student_desk
+from tests.browser import TEST_ARTEFACTS, JupyterLab, Notebook, chromium, require_browser
+from tests.conftest import replace_function, student_desk
 from tests.data import MNIST_TEST_SPLIT, mnist_stand_in, notebook_env
 
-ARTEFACTS = Path(os.environ.get("GAN_TEST_ARTEFACTS", ROOT / "outputs" / "test-artefacts")) / "browser"
+ARTEFACTS = TEST_ARTEFACTS / "browser"
 NOTEBOOK = "notebooks/gan_pytorch.ipynb"
 FIRST_CHECKS = 3     # how many check cells the test runs, from the top
 WRONG_SAMPLE_NOISE = '''

@@ -28,7 +28,8 @@ submitted is listed as "could not be graded"):
    If it cannot run to the end (an endless cell that ignores interrupts), the
    grades still stand and the feedback shows the notebook as submitted.
 4. Write every grade into the gradebook from step 2 (free-text answers await a
-   human), `nbgrader generate_feedback`, course/grades.csv and a summary.
+   human), `nbgrader generate_feedback`, course/grades.csv, each submission's
+   autograded/<student>/<assignment>/results.json (what `make report` reads) and a summary.
 5. Check that nothing outside the grader's own output changed: the checks, the
    course's source/, release/, grader/ and submitted/ are hashed before and after.
 """
@@ -51,6 +52,7 @@ from pathlib import Path
 
 import nbformat
 
+from checks.causes import cause_of
 from checks.core.lab import points_for
 from checks.core.status import FAIL, PASS
 from checks.core.table import read_table
@@ -476,6 +478,53 @@ def write_feedback(course, lab):
             page.write_text(named)
 
 
+RESULTS_FILE = "results.json"   # autograded/<student>/<assignment>/results.json: what `make report` reads
+
+
+def results_record(sub):
+    """Everything the grader decided about `sub`, as plain data: per task its status, points, message (the
+    hidden test's where only that one failed: this is for instructors) and cause (checks/causes.py)."""
+    if sub.ungradable:
+        return {"student": sub.student, "assignment": sub.lab.assignment, "graded": False, "reason": sub.ungradable}
+    hidden = {r["name"]: r for r in (sub.guarded or {}).get("report", {}).get("hidden", [])}
+    tasks = []
+    for task in sub.lab.tasks:
+        notes = []
+        if task.kind == "function":
+            passed, status, message = sub.results[task.name]
+            if status.startswith(FAIL) and status != FAIL:      # passed its visible test, failed the hidden one
+                status, message = FAIL, hidden.get(task.name, {}).get("message") or message
+            visible = next((r for r in sub.guarded["report"]["visible"] if r["name"] == task.name), {})
+            notes = visible.get("notes", [])
+        elif task.kind == "table":
+            status, message = sub.table
+        elif task.kind == "weights":
+            status, message = sub.coverage
+        else:
+            status, message = ("answered" if sub.written.get(task.name) else "not answered"), ""
+        cause = cause_of(task.name, status, message) if task.kind != "written" else None
+        tasks.append({"name": task.name, "kind": task.kind, "points": task.points,
+                      "earned": sub.points.get(task.name), "status": status, "message": message, "notes": notes,
+                      "cause": cause and {"id": cause.id, "title": cause.title}})
+    coverage = (sub.guarded or {}).get("coverage")
+    return {"student": sub.student, "assignment": sub.lab.assignment, "graded": True, "score": sub.score,
+            "max_score": sub.max_score, "manual_pending": sub.manual_pending, "tasks": tasks,
+            "coverage": coverage and {"status": coverage["status"], "report": coverage.get("report")},
+            "limits": list(dict.fromkeys((sub.guarded or {}).get("limits") or [])),
+            "error": (sub.guarded or {}).get("error"), "problems": sub.problems,
+            "notebook_ran": sub.notebook_scores is not None, "seconds": round(sub.seconds, 2)}
+
+
+def write_results(course, sub):
+    """autograded/<student>/<assignment>/results.json for `sub` (a new file: a link in its place is replaced)."""
+    folder = course / "autograded" / sub.student / sub.lab.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    fresh = folder / f".{RESULTS_FILE}.{os.getpid()}"
+    with open(fresh, "x") as f:
+        json.dump(results_record(sub), f, indent=1)
+    os.replace(fresh, folder / RESULTS_FILE)
+
+
 def write_csv(path, subs):
     """One row per student and lab: status, score, the points of every graded task, and what went wrong.
 
@@ -621,12 +670,16 @@ def autograde(course, workers=1, settings=None, labs=None):
         if any(s.lab is lab for s in done):
             write_feedback(course, lab)
     write_csv(course / "grades.csv", subs)
+    for sub in subs:
+        if valid_student_id(sub.student):   # an unusable id names no folder (grades.csv lists it)
+            write_results(course, sub)
     seconds = time.perf_counter() - start
     print_summary(subs, settings)
     print(f"\n{len(done)} graded, {len(subs) - len(done)} not, in {seconds:.0f} s "
           f"({60 * len(subs) / max(seconds, 1e-9):.1f} submissions/min, {workers} worker(s); "
           f"{'sandboxed' if settings.sandboxed else 'NOT sandboxed'}).")
-    print(f"Grades: {course / 'grades.csv'}   Feedback: {course / 'feedback'}/<student>/<assignment>/")
+    print(f"Grades: {course / 'grades.csv'}   Feedback: {course / 'feedback'}/<student>/<assignment>/   "
+          "The class at a glance: make report")
     changed = changed_files(before, fingerprint(guarded_folders))
     if changed:
         print(f"\nINTEGRITY ERROR: {len(changed)} files changed while grading, which nothing may change:\n  "
