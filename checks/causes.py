@@ -23,10 +23,18 @@ _PER_STUDENT = [
     (re.compile(r"\b[\w.]+\.py line \d+: `[^`]*`"), "<line>"),                     # gan_pytorch.py line 57: `code`
     (re.compile(r"`[^`]*`"), "`…`"),
     (re.compile(r"^on input \([^)]*\),? ?"), ""),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "0x#"),                                     # memory addresses in reprs
+    (re.compile(r"inplace=True"), ""),                                                 # ReLU(inplace=True) is ReLU()
+    (re.compile(r"\b\d+(?:x\d+)+\b"), "#"),                                           # shapes 128x100
     (re.compile(r"\[[-+0-9.,e\s]*\]"), "[#]"),                                     # lists of numbers
     (re.compile(r"(?<![\w.])[-+]?(?:\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?(?:st|nd|rd|th)?|nan|inf)(?![\w])"), "#"),
     (re.compile(r"\s+"), " "),
 ]
+
+
+# A network's difference, as checks/core/generic.py writes it: one line each, anchored (no backtracking across lines).
+_SIDE_BY_SIDE = re.compile(r"^\s*((?:between|after|before) [^\n]*?):\n[ \t]*the reference applies:[ \t]*([^\n]*)\n"
+                           r"[ \t]*yours applies:[ \t]*([^\n]*)", re.M)
 
 
 @dataclass(frozen=True)
@@ -47,12 +55,11 @@ def title(message, limit=150):
     """The sentence of `message` that names the slip: what a network applies instead of the reference's, the
     hint after a wrong value, or else the message's first sentence."""
     text = message or ""
-    applies = re.search(r"the reference applies:\s*(.+?)\n\s*yours applies:\s*(.*)", text)
+    applies = _SIDE_BY_SIDE.search(text)
     if applies:
-        where = re.search(r"(between .+? and .+?|after .+?)(?: \(your module[^)]*\))?:\n", text)
-        yours = applies.group(2).strip() or "other layers"
-        shown = f"{yours} where the reference applies {applies.group(1).strip()}"
-        return _short((f"{where.group(1)}: " if where else "") + shown, limit)
+        where, reference, yours = (applies.group(i).strip() for i in (1, 2, 3))
+        where = re.sub(r" \(your module [^()\n]*\)", "", where)
+        return _short(f"{where}: {yours or 'other layers'} where the reference applies {reference}", limit)
     hint = re.search(r"returned .*?, expected [-+\d.e]*\d\. (\S.+)", text.split("\n")[0])
     if hint and hint.group(1).strip():
         return _short(hint.group(1).strip(), limit)

@@ -92,15 +92,16 @@ def test_the_feedback_pages_contents_list_names_each_task(graded):
 
 
 def test_make_report_shows_the_graded_class(graded):
-    """`make report` after `make autograde`: each student's results.json holds their grade, and the class page
+    """`make report` after `make autograde`: each student's record (results/<assignment>/<student>.json) holds their grade, and the class page
     lists every student, the failures by cause, and who needs a human's look (a limit hit, not graded)."""
+    from tools.autograde import results_path
     from tools.report import main as make_report
 
     course, subs, collapse = graded
     assert make_report(["--course", str(course)]) == 0
     out = course / "reports" / ASSIGNMENT
     for student, sub in subs.items():
-        record = json.loads((course / "autograded" / student / ASSIGNMENT / "results.json").read_text())
+        record = json.loads(results_path(course, ASSIGNMENT, student).read_text())
         assert record["graded"] == (not sub.ungradable), student
         if not sub.ungradable:
             assert record["score"] == sub.score and {t["name"]: t["earned"] for t in record["tasks"]} == {

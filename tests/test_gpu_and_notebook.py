@@ -97,6 +97,9 @@ VARIANTS = [
     ("saliency_map", "D.eval() first (it is in eval mode already)", ("scores = D(x)", "D.eval()\n    scores = D(x)")),
     ("latent_saliency", "a direction made with device=z.device", ("torch.zeros_like(z)",
                                                                  "torch.zeros(z.shape, device=z.device, dtype=z.dtype)")),
+    ("slerp", "an assert on the inputs' values (meta has none: the probe must not fail it)",
+     ("t = t.to(z0.dtype)[:, None]", "assert torch.isfinite(z0).all() and torch.isfinite(z1).all()\n"
+                                     "    t = t.to(z0.dtype)[:, None]")),
     # the notebook runs these on the CPU (cpu_only): CPU tensors are right there
     ("diversity", "the diagonal masked with torch.eye, on the CPU",
      ("distances.sum()", "(distances * (1 - torch.eye(n, dtype=x.dtype))).sum()")),

@@ -2,7 +2,7 @@
 (planted copies, and only they), and the page renders offline in a real browser.
 
 The classes here are built without running `make autograde` (which tests/test_autograde.py runs, with a
-report at its end): each student's results.json is written from `make check`'s results of their module, in
+report at its end): each student's record (results/<assignment>/<student>.json) is written from `make check`'s results of their module, in
 the format autograde writes (tools/autograde.py: results_record).
 """
 
@@ -18,6 +18,7 @@ from checks.registry import MAIN
 from checks.runner import run_checks
 from tests.conftest import ROOT, SOLUTION_FILE, edit_function
 from tools import similarity
+from tools.autograde import results_path
 from tools.course import module_path
 from tools.report import main as make_report, similar_pairs, submitted_modules
 
@@ -45,7 +46,7 @@ CHECKED = ["discriminator", "bce_loss", "generator_loss"]   # the functions thes
 
 
 def submit(course, student, source):
-    """submitted/<student>/<assignment>/<module>, and the grader's results.json for it (from `make check`'s results
+    """submitted/<student>/<assignment>/<module>, and the grader's record of it (from `make check`'s results
     of the CHECKED functions)."""
     submit_module(course, student, source)
     module = course / "submitted" / student / MAIN.assignment / module_path(MAIN)
@@ -57,9 +58,9 @@ def submit(course, student, source):
               "score": sum(t["earned"] for t in tasks), "max_score": sum(t["points"] for t in tasks),
               "manual_pending": 0, "coverage": None, "limits": [], "error": None, "problems": [],
               "notebook_ran": True, "seconds": 1.0}
-    folder = course / "autograded" / student / MAIN.assignment
-    folder.mkdir(parents=True)
-    (folder / "results.json").write_text(json.dumps(record))
+    target = results_path(course, MAIN.assignment, student)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record))
 
 
 def rows(path):
@@ -205,6 +206,34 @@ def test_what_cannot_be_read_is_said_not_compared(tmp_path):
         submit_module(course, student, source)
     _, documents, _, _ = similar_pairs(course, MAIN, submitted_modules(course, MAIN, ["broken", "deep", "ok"]))
     assert documents["broken"].error and documents["deep"].error and not documents["ok"].error
+
+
+def test_links_odd_files_and_namesakes_are_handled(tmp_path):
+    """A student's folder that links elsewhere is not read (it could make an innocent student look like a copy);
+    known solutions that share a file name stay apart; a malformed notebook in KNOWN is skipped; a record of a
+    student no longer in submitted/ is not shown."""
+    course = new_course(tmp_path)
+    outside = tmp_path / "outside" / "gan_assignment"
+    outside.mkdir(parents=True)
+    (outside / "gan_pytorch.py").write_text(SOLUTION)
+    (course / "submitted" / "linker" / MAIN.assignment).mkdir(parents=True)
+    (course / "submitted" / "linker" / MAIN.assignment / "gan_assignment").symlink_to(outside)
+    submit_module(course, "honest", SOLUTION)
+    known = tmp_path / "known"
+    for folder, source in (("a", (STYLES / "y2021_gan_pytorch_py.py").read_text()),
+                           ("b", (STYLES / "y2022_seeded_modules.py").read_text())):
+        (known / folder).mkdir(parents=True)
+        (known / folder / "gan_pytorch.py").write_text(source)
+    (known / "broken.ipynb").write_text('{"cells": [{"cell_type": "code", "source": 5}]}')
+    modules = submitted_modules(course, MAIN, ["linker", "honest"])
+    _, documents, _, _ = similar_pairs(course, MAIN, modules, known)
+    assert "linker" not in documents and "honest" in documents
+    assert {"known:a/gan_pytorch.py", "known:b/gan_pytorch.py"} <= set(documents)
+    submit(course, "gone", SOLUTION)
+    shutil.rmtree(course / "submitted" / "gone")
+    submit(course, "here", SOLUTION)
+    assert make_report(["--course", str(course), "--lab", MAIN.name]) == 0
+    assert [r["student"] for r in rows(course / "reports" / MAIN.assignment / "scores.csv")] == ["here"]
 
 
 def test_submissions_graded_elsewhere_get_their_similarity(tmp_path):

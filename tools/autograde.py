@@ -29,7 +29,7 @@ submitted is listed as "could not be graded"):
    grades still stand and the feedback shows the notebook as submitted.
 4. Write every grade into the gradebook from step 2 (free-text answers await a
    human), `nbgrader generate_feedback`, course/grades.csv, each submission's
-   autograded/<student>/<assignment>/results.json (what `make report` reads) and a summary.
+   results/<assignment>/<student>.json (what `make report` reads) and a summary.
 5. Check that nothing outside the grader's own output changed: the checks, the
    course's source/, release/, grader/ and submitted/ are hashed before and after.
 """
@@ -478,7 +478,12 @@ def write_feedback(course, lab):
             page.write_text(named)
 
 
-RESULTS_FILE = "results.json"   # autograded/<student>/<assignment>/results.json: what `make report` reads
+def results_path(course, assignment, student):
+    """Where the grader's record of one submission goes (what `make report` reads). Not under autograded/:
+    nbgrader's generate_feedback copies every file there into the students' feedback, and the record holds
+    the hidden tests' messages."""
+    return Path(course) / "results" / assignment / f"{student}.json"
+
 
 
 def results_record(sub):
@@ -516,13 +521,20 @@ def results_record(sub):
 
 
 def write_results(course, sub):
-    """autograded/<student>/<assignment>/results.json for `sub` (a new file: a link in its place is replaced)."""
-    folder = course / "autograded" / sub.student / sub.lab.assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    fresh = folder / f".{RESULTS_FILE}.{os.getpid()}"
-    with open(fresh, "x") as f:
-        json.dump(results_record(sub), f, indent=1)
-    os.replace(fresh, folder / RESULTS_FILE)
+    """results/<assignment>/<student>.json for `sub` (a new file: a link in its place is replaced). A record that
+    cannot be written is said, and the others are still written."""
+    target = results_path(course, sub.lab.assignment, sub.student)
+    fresh = target.with_name(f".{target.name}.{os.getpid()}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fresh.unlink(missing_ok=True)
+        with open(fresh, "x") as f:
+            json.dump(results_record(sub), f, indent=1)
+        os.replace(fresh, target)
+    except (OSError, TypeError, ValueError, KeyError) as e:
+        fresh.unlink(missing_ok=True)
+        print(f"warning: {target} could not be written ({type(e).__name__}: {e}); make report will miss "
+              f"{sub.student}", file=sys.stderr)
 
 
 def write_csv(path, subs):

@@ -14,9 +14,9 @@ For each assignment graded in the course, course/reports/<assignment>/ gets
   by side with the shared passages marked (tools/similarity.py);
 - scores.csv, causes.csv, similarity.csv: the same data for a spreadsheet
   (similarity.csv: student_a,student_b,similarity; a known solution is
-  known:<file name>).
+  known:<its path in KNOWN>).
 
-It reads what `make autograde` wrote (autograded/<student>/<assignment>/results.json),
+It reads what `make autograde` wrote (results/<assignment>/<student>.json),
 the students' submitted modules and the released template. KNOWN: a folder of
 solutions collected elsewhere (e.g. public ones from GitHub), .py or .ipynb;
 each is compared with every student. Students appear by the ids the course
@@ -37,7 +37,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from checks.registry import LABS
-from tools.autograde import RESULTS_FILE, valid_student_id
+from tools.autograde import results_path, valid_student_id
 from tools.course import module_path
 from tools import similarity
 
@@ -56,21 +56,24 @@ padding: .6em; overflow-x: auto; font-size: 12px; max-height: 30em; } mark { bac
 
 
 def results_of(course, assignment):
-    """{student: results record} of `assignment`, as `make autograde` wrote them (links and odd files skipped)."""
+    """{student: results record} of `assignment`, as `make autograde` wrote them, for the students whose submission
+    is still in submitted/ (a record of a student removed since is not shown). Links and odd files are skipped."""
     found = {}
-    folder = Path(course) / "autograded"
+    folder = results_path(course, assignment, "x").parent
     if not folder.is_dir():
         return found
-    for student_folder in sorted(folder.iterdir()):
-        path = student_folder / assignment / RESULTS_FILE
-        if not valid_student_id(student_folder.name) or path.is_symlink() or not path.is_file():
+    submitted = Path(course) / "submitted"
+    for path in sorted(folder.glob("*.json")):
+        student = path.stem
+        if not valid_student_id(student) or path.is_symlink() or not path.is_file() \
+                or (submitted.is_dir() and not (submitted / student).is_dir()):
             continue
         try:
             record = json.loads(path.read_text())
-        except (ValueError, OSError):
+        except (ValueError, OSError, RecursionError):
             continue
-        if isinstance(record, dict) and record.get("assignment") == assignment:
-            found[student_folder.name] = record
+        if isinstance(record, dict) and record.get("assignment") == assignment and isinstance(record.get("tasks", []), list):
+            found[student] = record
     return found
 
 
@@ -156,35 +159,37 @@ def needs_a_look(records):
 
 
 def submitted_modules(course, lab, students):
-    """{student: path} of the students' modules in course/submitted/."""
-    return {s: Path(course) / "submitted" / s / lab.assignment / module_path(lab) for s in students}
+    """{student: (their submission folder, their module's path)} in course/submitted/."""
+    return {s: (Path(course) / "submitted" / s, Path(course) / "submitted" / s / lab.assignment / module_path(lab))
+            for s in students}
 
 
 def exported_modules(folder, lab):
-    """{submission: path} of `lab`'s module in each subfolder of `folder` (e.g. a Gradescope export, unzipped:
+    """{submission: (its folder, path)} of `lab`'s module in each subfolder of `folder` (a Gradescope export, unzipped:
     one folder per submission, the module anywhere inside it; links are not followed)."""
     found = {}
     for entry in sorted(Path(folder).iterdir()):
         if entry.is_dir() and not entry.is_symlink() and valid_student_id(entry.name):
-            matches = sorted(p for p in entry.rglob(f"{lab.module}.py") if not p.is_symlink())
+            matches = sorted(entry.rglob(f"{lab.module}.py"))
             if matches:
-                found[entry.name] = matches[0]
+                found[entry.name] = (entry, matches[0])   # read_source refuses a path through a link
     return found
 
 
 def similar_pairs(course, lab, modules, known=None, threshold=similarity.THRESHOLD):
-    """(pairs, documents, common fingerprints, template) of the students' modules ({student: path}) and the known
+    """(pairs, documents, common fingerprints, template) of the students' modules ({student: (folder, path)}) and the known
     solutions in the folder `known`. The template: the course's release, else this kit's stub."""
     released = Path(course) / "release" / lab.assignment / module_path(lab)
     template = similarity.Template(similarity.read_source(released if released.is_file() else lab.student_file))
     documents = []
-    for student, path in modules.items():
-        source = similarity.read_source(path)
+    for student, (folder, path) in modules.items():
+        source = similarity.read_source(path, within=folder)
         if source:
             documents.append(similarity.document(student, source, template))
     for path in sorted(Path(known).rglob("*")) if known else []:
-        if path.suffix in (".py", ".ipynb") and (source := similarity.read_source(path)):
-            documents.append(similarity.document(f"known:{path.name}", source, template))
+        if path.suffix in (".py", ".ipynb") and (source := similarity.read_source(path, within=known)):
+            # named by its path in KNOWN: solutions collected from GitHub are mostly all called gan_pytorch.py
+            documents.append(similarity.document(f"known:{path.relative_to(known)}", source, template))
     readable = [d for d in documents if not d.error]
     pairs, common = similarity.compare(readable, threshold)
     return pairs, {d.name: d for d in documents}, common, template
@@ -223,6 +228,11 @@ def histogram(values, bins, xlabel, title):
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def as_text(cell):
+    """A cell that may quote a student's code, kept from being read as a formula by a spreadsheet."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
 
 
 def write_csv(path, header, rows):
@@ -344,8 +354,8 @@ def report(course, lab, known=None, threshold=similarity.THRESHOLD, exported=Non
                 *[next((t["earned"] for t in r.get("tasks", []) if t["name"] == n), "") for n in names]]
                for s, r in records.items()])
     write_csv(out / "causes.csv", ["task", "cause", "title", "students", "example_student", "example_message"],
-              [[c[k] for k in ("task", "cause", "title", "students", "example_student", "example_message")]
-               for c in cause_rows])
+              [[c["task"], c["cause"], as_text(c["title"]), c["students"], c["example_student"],
+                as_text(c["example_message"])] for c in cause_rows])
     write_csv(out / "similarity.csv", ["student_a", "student_b", "similarity"],
               [[p.a, p.b, f"{p.similarity:.3f}"] for p in pairs])
     (out / "data.json").write_text(json.dumps({
@@ -377,7 +387,7 @@ def main(argv=None):
     written = [folder for lab in ([LABS[args.lab]] if args.lab else LABS.values())
                if (folder := report(args.course, lab, args.known, args.threshold, args.exported))]
     if not written:
-        print(f"error: nothing graded in {args.course}/autograded: run `make autograde` first"
+        print(f"error: nothing graded in {args.course}/results: run `make autograde` first"
               + (f" (and no {args.lab}.py in {args.exported}'s subfolders)" if args.exported else ""), file=sys.stderr)
         return 1
     for folder in written:

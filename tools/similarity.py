@@ -44,23 +44,27 @@ MAX_BYTES = 1_000_000          # a bigger file is not read (a student's module i
 @dataclass
 class Document:
     """One student's (or one known solution's) written code, fingerprinted."""
-    name: str                  # the student id, or "known:<file name>"
+    name: str                  # the student id, or "known:<its path in KNOWN>"
     units: dict                # {unit name: normalised source}: functions, classes, "<module>"
     hashes: set = field(default_factory=set)   # fingerprints after boilerplate (and, later, common ones) are removed
     error: str = ""            # why it could not be read
 
 
-def read_source(path):
-    """The text of the Python file (or notebook's code cells) at `path`; '' for a link, a non-file or one too big."""
+def read_source(path, within=None):
+    """The text of the Python file (or notebook's code cells) at `path`; '' for a non-file, one too big, or a
+    path through a link (anywhere below the folder `within`, when given: a student's folder may hold links)."""
     path = Path(path)
-    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
+    top = Path(within) if within else path.parent
+    below = [path, *[p for p in path.parents if top in p.parents]]
+    if any(p.is_symlink() for p in below) or not path.is_file() or path.stat().st_size > MAX_BYTES:
         return ""
     text = path.read_text(errors="replace")
     if path.suffix == ".ipynb":
         try:
             cells = json.loads(text).get("cells", [])
-            return "\n\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
-        except (ValueError, AttributeError):
+            return "\n\n".join("".join(map(str, c.get("source", ""))) for c in cells
+                                if isinstance(c, dict) and c.get("cell_type") == "code")
+        except (ValueError, AttributeError, TypeError, RecursionError):
             return ""
     return text
 
