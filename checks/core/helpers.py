@@ -3,6 +3,8 @@ student's function in float32 when it made float32 tensors of its own, checking 
 describing an error in the student's own terms.
 """
 
+from contextlib import contextmanager
+
 import torch
 
 from checks.core.networks import changes_in_training_mode
@@ -117,6 +119,18 @@ def expect_seed_works(draw, call, function):
 def seedless_note(name):
     return (f"{name} takes no seed argument (the 2017-2019 signature): it was checked after "
             "torch.manual_seed(seed) instead")
+
+
+@contextmanager
+def rows_per_forward(module):
+    """A list that gets, for each forward pass of `module` inside the block, how many rows it received: rules
+    like "batch_size images at a time" or "all the features at once" are checked on it."""
+    seen = []
+    watch = module.register_forward_pre_hook(lambda _module, args: seen.append(len(args[0])))
+    try:
+        yield seen
+    finally:
+        watch.remove()
 
 
 def network_state(model):

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from checks.core.device import expect_runs_on_any_device
 from checks.core.helpers import (expect_left_as_found, expect_unchanged, fail, flat_params, has_gradients,
-                                 in_float32_if_needed, network_state, tensor_result, unique)
+                                 in_float32_if_needed, network_state, rows_per_forward, tensor_result, unique)
 from checks.core.lab import Lab, Task
 from checks.core.networks import DISCRIMINATORS, sampled, test_discriminator, with_fixed_weights
 
@@ -54,12 +54,9 @@ def check_discriminator_features(impl, ref, task):
         def run(dtype):
             D, _ = test_discriminator(name, ref.weights_seed, dtype)
             x = ref.tensor(f"{key}_{name}_input").to(dtype)
-            before, state, seen = flat_params(D), network_state(D), []
-            watch = D[0].register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
-            try:
+            before, state = flat_params(D), network_state(D)
+            with rows_per_forward(D[0]) as seen:
                 features = impl.discriminator_features(D, x, ref.batch)
-            finally:
-                watch.remove()
             return D, x, before, state, seen, features
 
         D, x, before, state, seen, features = in_float32_if_needed(run)
@@ -132,13 +129,10 @@ def check_fit_linear_probe(impl, ref, task):
     call = f"fit_linear_probe(probe, features, labels, steps={spec.steps}, lr={spec.lr})"
 
     def run(dtype):
-        probe, features, seen = spec.probe(ref.weights_seed).to(dtype), x.to(dtype), []
+        probe, features = spec.probe(ref.weights_seed).to(dtype), x.to(dtype)
         start, given = flat_params(probe), features.clone()
-        watch = probe.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
-        try:
+        with rows_per_forward(probe) as seen:
             losses = impl.fit_linear_probe(probe, features, y, steps=spec.steps, lr=spec.lr)
-        finally:
-            watch.remove()
         return probe, start, features, given, seen, losses
 
     probe, start, x, x_before, seen, losses = in_float32_if_needed(run)
